@@ -1,0 +1,325 @@
+"""The ``assistant`` command: a thin typer app over ``assistant.service``.
+
+Errors are one line on stderr (no traceback unless ``--debug``); exit codes: 0 all good, 1 some
+inputs failed or a gate failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from assistant.errors import AssistantError, UsageError
+
+if TYPE_CHECKING:
+    from assistant.models import Answer, IngestReport, Passage
+    from assistant.service import Assistant
+
+app = typer.Typer(
+    help="Ask questions about a collection of news articles; answers cite their sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state: dict[str, bool] = {"debug": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def handle_errors(fn: F) -> F:
+    """Turn errors into one line on stderr and the documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except AssistantError as exc:
+            if _state["debug"]:
+                raise
+            err.print(f"error: {escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):  # bad ASSISTANT_* setting
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+                err.print(f"error: invalid setting {where}: {escape(first.get('msg', ''))}")
+                raise typer.Exit(2) from None
+            err.print(
+                f"error: {type(exc).__name__}: {escape(str(exc).splitlines()[0] if str(exc) else '')}"
+                " (run with --debug for details)"
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _assistant() -> Assistant:
+    from assistant.config import Settings
+    from assistant.service import Assistant
+
+    return Assistant(Settings())
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        msg = f"{option} must be a date like 2022-06-17, not {value!r}"
+        raise UsageError(msg) from None
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def passage_json(p: Passage) -> dict[str, Any]:
+    return p.model_dump(mode="json", exclude={"dense_score"})
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, jsonl, json, csv, rss/atom).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Index articles; unchanged ones are skipped, changed ones replaced."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    assistant = _assistant()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        TextColumn("{task.fields[articles]} articles, {task.fields[chunks]} chunks embedded"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=json_out or not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("ingest", total=None, articles=0, chunks=0)
+
+        def update(report: IngestReport, seen: int) -> None:
+            progress.update(task, articles=seen, chunks=report.chunks_embedded)
+
+        report = assistant.ingest([str(p) for p in paths], progress=update)
+    for failure in report.failed:
+        err.print(f"failed: {escape(str(failure))}")
+    if json_out:
+        _dump(report.model_dump(mode="json"))
+    else:
+        out.print(
+            f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.skipped} skipped, {len(report.failed)} failed — "
+            f"{report.chunks_added} chunks written, {report.chunks_embedded} embedded "
+            f"in {report.seconds:.1f}s"
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# --- search / ask ------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to return.")] = 5,
+    since: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")] = None,
+    mode: Annotated[str, typer.Option(help="fused, dense or lexical.")] = "fused",
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Retrieve the passages that best match a question (no answer)."""
+    from assistant.retrieve import MODES
+
+    if mode not in MODES:
+        msg = f"--mode must be one of {', '.join(MODES)}"
+        raise UsageError(msg)
+    passages = _assistant().search(
+        question, k, parse_date(since, "--since"), parse_date(until, "--until"), source, mode
+    )
+    if json_out:
+        _dump({"query": question, "passages": [passage_json(p) for p in passages]})
+        return
+    if not passages:
+        out.print("no passages match")
+    for p in passages:
+        _print_passage(p)
+
+
+def _source_line(p: Any) -> str:
+    bits = [p.source or "unknown outlet", p.published.isoformat() if p.published else "undated"]
+    return f"{p.title or p.article_id} — {', '.join(bits)}"
+
+
+def _print_passage(p: Passage) -> None:
+    ranks = f"dense #{p.dense_rank or '-'}, bm25 #{p.lexical_rank or '-'}, score {p.score:.4f}"
+    out.print(f"[bold][{p.n}][/] {escape(_source_line(p))}  [dim]({ranks})[/]")
+    if p.url:
+        out.print(f"    {escape(p.url)}")
+    out.print(f"    {escape(p.text[:600])}{'…' if len(p.text) > 600 else ''}\n")
+
+
+@app.command()
+@handle_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question about the articles.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to use.")] = 5,
+    since: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the question is asked (default today).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the articles, with numbered, verified citations."""
+    from assistant.models import Answer
+
+    assistant = _assistant()
+    args = (question, None, parse_date(as_of, "--as-of"), k, parse_date(since, "--since"),
+            parse_date(until, "--until"), source)
+    if json_out:
+        answer = assistant.ask(*args)
+        data = answer.model_dump(mode="json")
+        data["passages"] = [passage_json(p) for p in answer.passages]
+        _dump(data)
+        return
+    final: Answer | None = None
+    streamed = False
+    for item in assistant.stream(*args):
+        if isinstance(item, Answer):
+            final = item
+        elif assistant.mode == "llm":
+            streamed = True
+            out.print(escape(item), end="")
+    if streamed:
+        out.print()
+    assert final is not None
+    print_answer(final, reprint=not streamed)
+
+
+def print_answer(answer: Answer, reprint: bool = True) -> None:
+    if answer.standalone_question != answer.question:
+        out.print(f"[dim]searched for: {escape(answer.standalone_question)}[/]")
+    label = "extractive answer (no LLM configured)" if answer.mode == "extractive" else "answer"
+    if answer.refused:
+        label = "no answer in the articles"
+    if reprint:
+        out.print(f"[bold]{label}[/]")
+        out.print(escape(answer.answer))
+    for sentence in answer.unsupported_sentences:
+        out.print(f"[yellow]unsupported:[/] {escape(sentence)}")
+    if answer.invalid_markers:
+        out.print(f"[yellow]{answer.invalid_markers} citation marker(s) pointed to no source and were removed[/]")
+    if answer.citations:
+        out.print("\n[bold]sources[/]")
+    shown: set[int] = set()
+    for c in answer.citations:
+        if c.n in shown:
+            continue
+        shown.add(c.n)
+        mark = "" if c.supported else " [yellow](weak support)[/]"
+        out.print(f"[bold][{c.n}][/] {escape(_source_line(c))}{mark}")
+        if c.url:
+            out.print(f"    {escape(c.url)}")
+        out.print(f"    “{escape(c.quote)}” [dim](chars {c.start}–{c.end})[/]")
+
+
+# --- stats / delete / ui -----------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def stats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Articles, chunks, outlets and date range of the collection."""
+    s = _assistant().stats()
+    if json_out:
+        _dump(s.model_dump(mode="json"))
+        return
+    out.print(f"collection {s.collection!r}: {s.articles} articles, {s.chunks} chunks")
+    out.print(f"embeddings: {s.embedding_model}")
+    out.print(f"published: {s.earliest or '-'} … {s.latest or '-'}")
+    for name, count in list(s.sources.items())[:20]:
+        out.print(f"  {escape(name)}: {count}")
+
+
+@app.command()
+@handle_errors
+def delete(article_id: Annotated[str, typer.Argument(help="Article id (see `search --json`).")]) -> None:
+    """Remove an article from every index."""
+    removed = _assistant().delete(article_id)
+    if not removed:
+        err.print(f"error: no article with id {escape(article_id)!r}")
+        raise typer.Exit(1)
+    out.print(f"deleted {article_id}: {removed} chunks")
+
+
+@app.command()
+@handle_errors
+def ui(
+    port: Annotated[int | None, typer.Option(help="Port (default ASSISTANT_UI_PORT or 8501).")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+) -> None:
+    """Open the chat in the browser (Streamlit)."""
+    from assistant.config import Settings
+
+    settings = Settings()
+    app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    if not app_file.exists():
+        msg = f"the UI is not installed beside the package ({app_file} missing)"
+        raise UsageError(msg)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.address", host or settings.ui_host,
+        "--server.port", str(port or settings.ui_port),
+        "--browser.gatherUsageStats", "false",
+    ]
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def _register_eval() -> None:
+    try:
+        from assistant.evaluation.command import eval_command
+    except ImportError:  # pragma: no cover - during development only
+        return
+    app.command("eval")(handle_errors(eval_command))
+
+
+_register_eval()
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

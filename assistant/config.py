@@ -1,0 +1,120 @@
+"""Settings: one pydantic-settings object, the only reader of the environment.
+
+Every value can be set as ``ASSISTANT_<NAME>`` in the environment or in a ``.env`` file in the
+working directory; the OpenAI key is also read from the usual ``OPENAI_API_KEY``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # --- store -------------------------------------------------------------------------------
+    store_dir: Path = Field(
+        default=Path(".assistant"),
+        description="Folder of the embedded Chroma store, the BM25 index and the feedback file.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (e.g. http://localhost:8000); unset = embedded store.",
+    )
+    collection: str = Field(default="news", description="Chroma collection name.")
+    lock_timeout: float = Field(
+        default=600.0, ge=0, description="Seconds an ingest waits for another writer (embedded)."
+    )
+
+    # --- embeddings --------------------------------------------------------------------------
+    embeddings: str = Field(
+        default="local",
+        description="'local' = bundled all-MiniLM-L6-v2 (offline); 'openai:<model>' = OpenAI.",
+    )
+    embed_backend: str = Field(
+        default="torch",
+        description="Local model runtime: 'torch', 'onnx' or 'onnx-int8' (int8 dynamic quantized).",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, description="Chunks per embedding batch.")
+    embed_threads: int = Field(default=0, ge=0, description="CPU threads for embedding (0 = all).")
+
+    # --- chunking ----------------------------------------------------------------------------
+    chunk_tokens: int = Field(default=220, ge=32, description="Target chunk size in tokens.")
+    chunk_overlap: int = Field(default=40, ge=0, description="Overlap between chunks in tokens.")
+    min_article_chars: int = Field(
+        default=40, ge=0, description="Articles with less text than this are skipped as stubs."
+    )
+
+    # --- retrieval ---------------------------------------------------------------------------
+    k: int = Field(default=5, ge=1, le=100, description="Passages shown to the reader / LLM.")
+    fetch_k: int = Field(default=50, ge=1, description="Candidates taken from each retriever.")
+    max_per_article: int = Field(default=2, ge=1, description="At most this many chunks per article.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    retrieval: str = Field(default="fused", description="'fused', 'dense' or 'lexical'.")
+
+    # --- answering ---------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name.")
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ASSISTANT_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key (also read from OPENAI_API_KEY).",
+    )
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds per LLM request.")
+    llm_max_retries: int = Field(default=3, ge=0, description="Retries on 429/5xx with backoff.")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    llm_max_tokens: int = Field(default=512, ge=16)
+    refuse_threshold: float = Field(
+        default=0.30,
+        description="Refuse when the best passage's relevance is below this (calibrated on "
+        "squad2-dev, see benchmarks/bench_refusal.py).",
+    )
+    support_threshold: float = Field(
+        default=0.45, description="A cited sentence whose support is below this is flagged."
+    )
+    extractive_sentences: int = Field(default=2, ge=1, description="Sentences in an extractive answer.")
+
+    # --- UI ----------------------------------------------------------------------------------
+    ui_host: str = Field(default="127.0.0.1", description="Address the Streamlit UI binds to.")
+    ui_port: int = Field(default=8501, description="Port of the Streamlit UI.")
+
+    @field_validator("embeddings")
+    @classmethod
+    def _check_embeddings(cls, value: str) -> str:
+        if value != "local" and not (value.startswith("openai:") and len(value) > len("openai:")):
+            msg = f"ASSISTANT_EMBEDDINGS must be 'local' or 'openai:<model>', not {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("embed_backend")
+    @classmethod
+    def _check_backend(cls, value: str) -> str:
+        if value not in {"torch", "onnx", "onnx-int8"}:
+            msg = f"ASSISTANT_EMBED_BACKEND must be torch, onnx or onnx-int8, not {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url or self.llm_api_key)
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.store_dir / "lexical" / self.collection
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.store_dir / "feedback.jsonl"
+
+    def public_dict(self) -> dict[str, object]:
+        """Settings safe to print or write in reports: the API key is never included."""
+        data = self.model_dump(mode="json", exclude={"llm_api_key"})
+        data["llm_api_key_set"] = self.llm_api_key is not None
+        return data

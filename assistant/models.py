@@ -1,0 +1,180 @@
+"""Typed records that cross module borders.
+
+Everything the CLI, UI and evaluation exchange with the library is one of these models, so the JSON
+printed by ``--json`` and the objects a Python user gets are the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+def sha1(text: str) -> str:
+    """Hex SHA-1 of a string (UTF-8); used for stable ids and content hashes, not for security."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def date_to_int(day: dt.date | None) -> int | None:
+    """2022-06-17 -> 20220617, a sortable number Chroma ``where`` filters can compare."""
+    if day is None:
+        return None
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+class Article(BaseModel):
+    """One news article as loaded from a file, before chunking."""
+
+    id: str
+    title: str = ""
+    text: str
+    url: str | None = None
+    published: dt.date | None = None
+    source: str | None = Field(default=None, description="Outlet, e.g. 'Tasnim' or 'www.cnn.com'.")
+    place: str | None = Field(default=None, description="Dateline place, e.g. 'TEHRAN'.")
+    authors: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Extra keys from the input.")
+    origin: str | None = Field(default=None, description="File (and line) the article came from.")
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything that ends up in the index: text and the metadata shown with it."""
+        parts = [
+            self.title,
+            self.text,
+            self.url or "",
+            self.published.isoformat() if self.published else "",
+            self.source or "",
+            self.place or "",
+        ]
+        return sha1("\x1f".join(parts))
+
+
+class Chunk(BaseModel):
+    """A span of an article's text, the unit that is embedded and retrieved."""
+
+    id: str
+    article_id: str
+    index: int
+    count: int = Field(description="Number of chunks of the article (to detect half-written ones).")
+    text: str
+    start: int = Field(description="Offset of the chunk's first character in the article text.")
+    end: int = Field(description="Offset one past the chunk's last character in the article text.")
+    title: str = ""
+    source: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    content_hash: str = ""
+
+    @property
+    def text_hash(self) -> str:
+        return sha1(self.text)
+
+
+class Passage(BaseModel):
+    """A retrieved chunk, numbered as shown to the reader and the LLM."""
+
+    n: int
+    chunk_id: str
+    article_id: str
+    title: str = ""
+    source: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_score: float | None = Field(default=None, description="Cosine similarity to the query.")
+
+
+class Citation(BaseModel):
+    """One cited claim: the sentence, where its support lies in the article, and how strong it is."""
+
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str = ""
+    source: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    quote: str
+    start: int = Field(description="Offset of the quote in the article text.")
+    end: int
+    supported: bool
+    support: float
+    sentence: str = Field(default="", description="The answer sentence this citation backs.")
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str
+    answer: str
+    mode: Literal["llm", "extractive"]
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    invalid_markers: int = Field(default=0, description="Markers [n] removed (no such passage).")
+    unsupported_sentences: list[str] = Field(default_factory=list)
+    as_of: dt.date | None = None
+    date_filter: tuple[dt.date | None, dt.date | None] | None = None
+    model: str = ""
+    usage: dict[str, int] = Field(default_factory=dict)
+    choice: str | None = Field(default=None, description="Picked choice for multiple-choice asks.")
+
+
+class Turn(BaseModel):
+    """One exchange of a conversation, used to rewrite follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+class EvalCase(BaseModel):
+    id: str
+    question: str
+    answer: list[str] = Field(default_factory=list)
+    choices: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+    answerable: bool = True
+    date: dt.date | None = None
+
+
+class Failure(BaseModel):
+    """One input that could not be ingested: where and why, in one line."""
+
+    path: str
+    line: int | None = None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+class IngestReport(BaseModel):
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = Field(default=0, description="Articles with no usable text (stubs, empty).")
+    failed: list[Failure] = Field(default_factory=list)
+    chunks_added: int = 0
+    chunks_embedded: int = Field(default=0, description="Embeddings computed (dedup skips some).")
+    seconds: float = 0.0
+    seconds_embedding: float = 0.0
+
+
+class Stats(BaseModel):
+    articles: int
+    chunks: int
+    sources: dict[str, int]
+    earliest: dt.date | None
+    latest: dt.date | None
+    embedding_model: str
+    collection: str

@@ -1,0 +1,380 @@
+"""The single entry point used by the CLI, the UI and the evaluation: ``Assistant``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.embeddings import Embedder, get_embedder
+from assistant.errors import EmptyStoreError, StoreLockedError, UsageError
+from assistant.lexical import LexicalIndex
+from assistant.models import (
+    Answer,
+    Article,
+    Chunk,
+    Failure,
+    IngestReport,
+    Passage,
+    Stats,
+    Turn,
+)
+from assistant.retrieve import Retriever
+from assistant.store import ChunkStore
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.answer import Answerer
+
+ProgressFn = Callable[[IngestReport, int], None]
+"""Called after each batch with the running report and the number of articles seen so far."""
+
+MAX_QUESTION_CHARS = 2000
+BATCH_ARTICLES = 128
+
+
+class Assistant:
+    """Ingest articles, search them, and answer questions with verified citations.
+
+    Heavy parts (embedding model, Chroma client, chat model) are created on first use and can be
+    injected, so tests pass real local ones and the UI shares one per process.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        chat_model: BaseChatModel | None | bool = True,
+        chroma_client: ClientAPI | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._chat_model_arg = chat_model
+        self.store = ChunkStore(self.settings, chroma_client)
+        self._lexical: LexicalIndex | None = None
+        self._answerer: Answerer | None = None
+        self.retriever = Retriever(self.settings, self.store, self.embedder_proxy, self.lexical)
+
+    # --- parts ---------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def embedder_proxy(self) -> Embedder:
+        return _LazyEmbedder(self)
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            from assistant.answer import Answerer
+            from assistant.llm import build_chat_model
+
+            chat = self._chat_model_arg
+            if chat is True:
+                chat = build_chat_model(self.settings)
+            self._answerer = Answerer(self.settings, chat or None, self.embedder)
+        return self._answerer
+
+    @property
+    def mode(self) -> str:
+        if self._chat_model_arg is True:
+            return "llm" if self.settings.llm_configured else "extractive"
+        return "llm" if self._chat_model_arg else "extractive"
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, rebuilt from the store whenever the store's generation moved on."""
+        generation = self.store.generation()
+        if self._lexical is not None and self._lexical.generation == generation:
+            return self._lexical
+        folder = self.settings.lexical_dir
+        loaded = LexicalIndex.load(folder)
+        if loaded is not None and loaded.generation == generation:
+            self._lexical = loaded
+            return loaded
+        self._lexical = LexicalIndex.build(self.store.iter_all(), generation)
+        try:
+            self._lexical.save(folder)
+        except OSError:
+            pass  # a read-only store folder still answers, it just rebuilds next time
+        return self._lexical
+
+    # --- ingest --------------------------------------------------------------------------------
+
+    def _write_lock(self) -> AbstractContextManager[Any]:
+        """One writer at a time on an embedded store; a Chroma server handles its own writers."""
+        if self.settings.chroma_url:
+            return nullcontext()
+        from filelock import FileLock, Timeout
+
+        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.store_dir / "write.lock"), timeout=self.settings.lock_timeout)
+
+        class _Guard:
+            def __enter__(self) -> None:
+                try:
+                    lock.acquire()
+                except Timeout as exc:
+                    msg = (
+                        "another process is writing to this store "
+                        f"({lock.lock_file}); wait for it to finish or use a Chroma server "
+                        "(ASSISTANT_CHROMA_URL) for concurrent writers"
+                    )
+                    raise StoreLockedError(msg) from exc
+
+            def __exit__(self, *exc: object) -> None:
+                lock.release()
+
+        return _Guard()
+
+    def ingest(self, paths: Sequence[str | Path], progress: ProgressFn | None = None) -> IngestReport:
+        """Load files/folders and index them; bad inputs are reported, the rest lands."""
+        from assistant.ingest import iter_articles
+
+        return self.ingest_articles(iter_articles(paths), progress)
+
+    def ingest_articles(
+        self, items: Iterable[Article | Failure], progress: ProgressFn | None = None
+    ) -> IngestReport:
+        from assistant.ingest import chunk_article
+
+        report = IngestReport()
+        started = time.perf_counter()
+        seen = 0
+        with self._write_lock():
+            self.store.claim_embedding_model(self.embedder.name)
+            dirty = False
+            batch: dict[str, Article] = {}
+
+            def flush() -> None:
+                nonlocal dirty
+                if not batch:
+                    return
+                states = self.store.article_states(list(batch))
+                todo: list[tuple[Article, list[Chunk], bool]] = []
+                for aid, art in batch.items():
+                    state = states.get(aid)
+                    if state is not None and state.is_current(art.content_hash):
+                        report.unchanged += 1
+                        continue
+                    chunks = chunk_article(
+                        art, self.settings.chunk_tokens, self.settings.chunk_overlap
+                    )
+                    if not chunks:
+                        report.skipped += 1
+                        continue
+                    todo.append((art, chunks, state is not None))
+                if todo:
+                    if not dirty:
+                        self.store.bump_generation()  # readers must not trust the old index now
+                        dirty = True
+                    self._write(todo, report)
+                batch.clear()
+                if progress:
+                    progress(report, seen)
+
+            for item in items:
+                if isinstance(item, Failure):
+                    report.failed.append(item)
+                    continue
+                seen += 1
+                if len(item.text.strip()) < self.settings.min_article_chars:
+                    report.skipped += 1
+                    continue
+                batch.pop(item.id, None)  # the later copy of a repeated id wins
+                batch[item.id] = item
+                if len(batch) >= BATCH_ARTICLES:
+                    flush()
+            flush()
+            if dirty:
+                generation = self.store.bump_generation()
+                self._lexical = LexicalIndex.build(self.store.iter_all(), generation)
+                self._lexical.save(self.settings.lexical_dir)
+        report.seconds = time.perf_counter() - started
+        if progress:
+            progress(report, seen)
+        return report
+
+    def _write(self, todo: list[tuple[Article, list[Chunk], bool]], report: IngestReport) -> None:
+        """Embed what is new (identical texts once) and write article by article."""
+        all_chunks = [c for _, chunks, _ in todo for c in chunks]
+        vectors: dict[str, np.ndarray] = self.store.embeddings_for_texts(
+            [c.text_hash for c in all_chunks]
+        )
+        fresh: dict[str, str] = {}
+        for c in all_chunks:
+            if c.text_hash not in vectors:
+                fresh.setdefault(c.text_hash, c.text)
+        if fresh:
+            t0 = time.perf_counter()
+            embedded = self.embedder.embed_documents(list(fresh.values()))
+            report.seconds_embedding += time.perf_counter() - t0
+            report.chunks_embedded += len(fresh)
+            vectors.update(zip(fresh.keys(), embedded, strict=True))
+        for _article, chunks, existed in todo:
+            matrix = np.stack([vectors[c.text_hash] for c in chunks])
+            self.store.write_article(chunks, matrix)
+            report.chunks_added += len(chunks)
+            if existed:
+                report.updated += 1
+            else:
+                report.new += 1
+
+    def delete(self, article_id: str) -> int:
+        """Remove an article from every index; returns the number of chunks removed."""
+        with self._write_lock():
+            removed = self.store.delete_article(article_id)
+            if removed:
+                generation = self.store.bump_generation()
+                self._lexical = LexicalIndex.build(self.store.iter_all(), generation)
+                self._lexical.save(self.settings.lexical_dir)
+        return removed
+
+    # --- query ---------------------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        raw = self.store.stats()
+        return Stats(
+            articles=raw["articles"],
+            chunks=raw["chunks"],
+            sources=raw["sources"],
+            earliest=raw["earliest"],
+            latest=raw["latest"],
+            embedding_model=self.store.embedding_model() or self.settings.embeddings,
+            collection=self.settings.collection,
+        )
+
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        mode: str | None = None,
+    ) -> list[Passage]:
+        question = clean_question(question)
+        if since and until and since > until:
+            msg = f"--since {since} is after --until {until}"
+            raise UsageError(msg)
+        if self.store.count() == 0:
+            msg = "no articles are indexed yet: run `assistant ingest PATH` first"
+            raise EmptyStoreError(msg)
+        return self.retriever.search(question, k, since, until, sources, mode)
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        as_of: dt.date | None = None,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer tokens as they arrive, then the final ``Answer``."""
+        from assistant.dates import resolve_dates
+
+        question = clean_question(question)
+        timings: dict[str, float] = {}
+        t_total = time.perf_counter()
+        t0 = time.perf_counter()
+        standalone = self.answerer.condense(question, list(history or []))
+        timings["condense"] = (time.perf_counter() - t0) * 1000
+
+        today = as_of or dt.date.today()
+        phrase = resolve_dates(standalone, today)
+        lo = since or (phrase.since if phrase else None)
+        hi = until or (phrase.until if phrase else None)
+        if as_of is not None:  # nothing published after the question was asked can answer it
+            hi = min(hi, as_of) if hi else as_of
+        t0 = time.perf_counter()
+        passages = self.search(standalone, k, lo, hi, sources)
+        if not passages and phrase and not (since or until):
+            lo, hi = None, as_of  # the date phrase matched nothing: search without it
+            passages = self.search(standalone, k, lo, hi, sources)
+        timings["retrieve"] = (time.perf_counter() - t0) * 1000
+
+        final: Answer | None = None
+        for item in self.answerer.stream(question, standalone, passages, as_of or today, timings):
+            if isinstance(item, Answer):
+                final = item
+            else:
+                yield item
+        if final is None:  # pragma: no cover - the answerer always ends with an Answer
+            msg = "the answerer produced no answer"
+            raise RuntimeError(msg)
+        timings["total"] = (time.perf_counter() - t_total) * 1000
+        yield final.model_copy(
+            update={
+                "timings_ms": {**final.timings_ms, **timings},
+                "as_of": as_of or today,
+                "date_filter": (lo, hi) if (lo or hi) else None,
+            }
+        )
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        as_of: dt.date | None = None,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
+        answer: Answer | None = None
+        for item in self.stream(question, history, as_of, k, since, until, sources):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def choose(
+        self, question: str, choices: Sequence[str], passages: Sequence[Passage]
+    ) -> tuple[str, dict[str, float]]:
+        """Pick the choice the passages support best (LLM when configured, else extractive)."""
+        return self.answerer.pick_choice(question, list(choices), list(passages))
+
+
+class _LazyEmbedder:
+    """Defers loading the model until a query actually needs a vector."""
+
+    def __init__(self, owner: Assistant) -> None:
+        self._owner = owner
+
+    @property
+    def name(self) -> str:
+        return self._owner.embedder.name
+
+    @property
+    def dim(self) -> int:
+        return self._owner.embedder.dim
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self._owner.embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._owner.embedder.embed_query(text)
+
+
+def clean_question(question: str) -> str:
+    """Control characters removed, whitespace collapsed, length capped; empty is a usage error."""
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    text = " ".join(text.split())
+    if not any(ch.isalnum() for ch in text):
+        msg = "the question is empty: ask something about the articles"
+        raise UsageError(msg)
+    return text[:MAX_QUESTION_CHARS]

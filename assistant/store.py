@@ -1,0 +1,342 @@
+"""The vector store: the only module that imports chromadb.
+
+Embedded ``PersistentClient`` in ``settings.store_dir`` by default, ``HttpClient`` to a Chroma server
+when ``ASSISTANT_CHROMA_URL`` is set. Vectors are always computed by our own embedder and passed in;
+Chroma's default embedding function (which downloads a model) is never used.
+
+Each chunk record carries its article's id, content hash and chunk count, so the store itself tells
+whether an article is present, current and complete. The collection metadata holds the embedding
+model name (mixing vector spaces is refused) and a *generation* token that changes on every write,
+which the lexical index uses to notice that it is stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.errors import EmbeddingMismatchError, StoreError
+from assistant.models import Chunk, date_to_int
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+GENERATION_KEY = "assistant_generation"
+MODEL_KEY = "embedding_model"
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the store holds of one article."""
+
+    hashes: frozenset[str]
+    chunks: int
+    expected: int
+
+    def is_current(self, content_hash: str) -> bool:
+        return self.hashes == {content_hash} and self.chunks == self.expected
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    meta: dict[str, Any]
+    distance: float
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            msg = f"ASSISTANT_CHROMA_URL is not a URL: {settings.chroma_url!r}"
+            raise StoreError(msg)
+        port = url.port or (443 if url.scheme == "https" else 8000)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname, port=port, ssl=url.scheme == "https", settings=chroma_settings
+            )
+        except Exception as exc:
+            msg = f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
+            raise StoreError(msg) from exc
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.store_dir / "chroma"), settings=chroma_settings)
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    """Chroma metadata for a chunk (no None values; dates also as sortable ints)."""
+    meta: dict[str, Any] = {
+        "article_id": chunk.article_id,
+        "chunk_index": chunk.index,
+        "chunk_count": chunk.count,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+        "content_hash": chunk.content_hash,
+        "text_hash": chunk.text_hash,
+    }
+    if chunk.source:
+        meta["source"] = chunk.source
+    if chunk.url:
+        meta["url"] = chunk.url
+    if chunk.published:
+        meta["published"] = chunk.published.isoformat()
+        meta["published_int"] = date_to_int(chunk.published)
+    return meta
+
+
+def build_where(
+    since: dt.date | None, until: dt.date | None, sources: Sequence[str] | None
+) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if since:
+        clauses.append({"published_int": {"$gte": date_to_int(since)}})
+    if until:
+        clauses.append({"published_int": {"$lte": date_to_int(until)}})
+    if sources:
+        clauses.append({"source": {"$in": list(sources)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChunkStore:
+    """Chunks with their vectors in one Chroma collection."""
+
+    def __init__(self, settings: Settings, client: ClientAPI | None = None) -> None:
+        self.settings = settings
+        self._client = client
+        self._collection: Collection | None = None
+
+    @property
+    def client(self) -> ClientAPI:
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    @property
+    def collection(self) -> Collection:
+        if self._collection is None:
+            try:
+                self._collection = self.client.get_or_create_collection(
+                    self.settings.collection,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except StoreError:
+                raise
+            except Exception as exc:
+                where = self.settings.chroma_url or str(self.settings.store_dir)
+                msg = f"cannot open collection {self.settings.collection!r} at {where}: {exc}"
+                raise StoreError(msg) from exc
+        return self._collection
+
+    # --- collection-level metadata ---------------------------------------------------------------
+
+    def _metadata(self) -> dict[str, Any]:
+        col = self.client.get_collection(self.settings.collection)
+        return dict(col.metadata or {})
+
+    def embedding_model(self) -> str | None:
+        _ = self.collection
+        return self._metadata().get(MODEL_KEY)
+
+    def claim_embedding_model(self, name: str) -> None:
+        """Record the model on first write; refuse to mix vector spaces afterwards."""
+        current = self.embedding_model()
+        if current == name:
+            return
+        if current is not None or self.count() > 0:
+            msg = (
+                f"collection {self.settings.collection!r} was built with embeddings "
+                f"{current or 'unknown'!r}, not {name!r}; use another ASSISTANT_COLLECTION or "
+                "delete the store and ingest again"
+            )
+            raise EmbeddingMismatchError(msg)
+        self._set_metadata({MODEL_KEY: name})
+
+    def generation(self) -> str:
+        return str(self._metadata().get(GENERATION_KEY, ""))
+
+    def bump_generation(self) -> str:
+        token = uuid.uuid4().hex
+        self._set_metadata({GENERATION_KEY: token})
+        return token
+
+    def _set_metadata(self, update: dict[str, Any]) -> None:
+        meta = self._metadata()
+        meta.update(update)
+        self.collection.modify(metadata=meta)
+        self._collection = None  # re-read with the new metadata next time
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def article_states(self, article_ids: Sequence[str]) -> dict[str, ArticleState]:
+        states: dict[str, ArticleState] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for i in range(0, len(ids), 500):
+            got = self.collection.get(
+                where={"article_id": {"$in": ids[i : i + 500]}}, include=["metadatas"]
+            )
+            per: dict[str, list[dict[str, Any]]] = {}
+            for meta in got["metadatas"] or []:
+                per.setdefault(str(meta["article_id"]), []).append(dict(meta))
+            for aid, metas in per.items():
+                states[aid] = ArticleState(
+                    hashes=frozenset(str(m.get("content_hash", "")) for m in metas),
+                    chunks=len(metas),
+                    expected=int(metas[0].get("chunk_count", -1)),
+                )
+        return states
+
+    def embeddings_for_texts(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for identical chunk texts (identical text = one embedding)."""
+        found: dict[str, np.ndarray] = {}
+        hashes = list(dict.fromkeys(text_hashes))
+        for i in range(0, len(hashes), 500):
+            got = self.collection.get(
+                where={"text_hash": {"$in": hashes[i : i + 500]}},
+                include=["metadatas", "embeddings"],
+            )
+            embs = got.get("embeddings")
+            if embs is None:
+                continue
+            for meta, emb in zip(got["metadatas"] or [], embs, strict=False):
+                found.setdefault(str(meta["text_hash"]), np.asarray(emb, dtype=np.float32))
+        return found
+
+    def embeddings_for_ids(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embs, strict=False)}
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Hit]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        docs = got["documents"] or []
+        metas = got["metadatas"] or []
+        return {
+            i: Hit(i, d or "", dict(m or {}), 0.0)
+            for i, d, m in zip(got["ids"], docs, metas, strict=False)
+        }
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[Hit]:
+        count = self.count()
+        if count == 0:
+            return []
+        res = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, count),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = res["ids"][0]
+        docs = (res["documents"] or [[]])[0]
+        metas = (res["metadatas"] or [[]])[0]
+        dists = (res["distances"] or [[]])[0]
+        return [
+            Hit(i, d or "", dict(m or {}), float(s))
+            for i, d, m, s in zip(ids, docs, metas, dists, strict=False)
+        ]
+
+    def iter_all(self, batch: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
+        """All chunks, in pages: (ids, documents, metadatas)."""
+        offset = 0
+        while True:
+            got = self.collection.get(
+                include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            ids = list(got["ids"])
+            if not ids:
+                return
+            docs = [d or "" for d in (got["documents"] or [])]
+            metas = [dict(m or {}) for m in (got["metadatas"] or [])]
+            yield ids, docs, metas
+            offset += len(ids)
+
+    def article_chunk_ids(self, article_id: str) -> list[str]:
+        got = self.collection.get(where={"article_id": article_id}, include=[])
+        return list(got["ids"])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts from one row per article (its first chunk), not a scan of every chunk."""
+        articles = 0
+        sources: Counter[str] = Counter()
+        dates: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(
+                where={"chunk_index": 0}, include=["metadatas"], limit=5000, offset=offset
+            )
+            metas = got["metadatas"] or []
+            if not metas:
+                break
+            offset += len(metas)
+            for m in metas:
+                articles += 1
+                sources[str(m.get("source") or "unknown")] += 1
+                if m.get("published"):
+                    dates.append(str(m["published"]))
+        return {
+            "articles": articles,
+            "chunks": self.count(),
+            "sources": dict(sources.most_common()),
+            "earliest": min(dates) if dates else None,
+            "latest": max(dates) if dates else None,
+        }
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def write_article(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Put one article's chunks in, then remove its stale ones.
+
+        New chunk ids differ from old ones whenever the content changed, so a crash between the two
+        steps leaves old + new chunks, which ``article_states`` reports as not current and the next
+        ingest repairs.
+        """
+        if not chunks:
+            return
+        article_id = chunks[0].article_id
+        ids = [c.id for c in chunks]
+        max_batch = self.client.get_max_batch_size()
+        for i in range(0, len(chunks), max_batch):
+            part = chunks[i : i + max_batch]
+            self.collection.upsert(
+                ids=ids[i : i + max_batch],
+                embeddings=vectors[i : i + max_batch],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
+            )
+        keep = set(ids)
+        stale = [cid for cid in self.article_chunk_ids(article_id) if cid not in keep]
+        if stale:
+            self.collection.delete(ids=stale)
+
+    def delete_article(self, article_id: str) -> int:
+        ids = self.article_chunk_ids(article_id)
+        if ids:
+            self.collection.delete(ids=ids)
+        return len(ids)
