@@ -14,7 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="ASSISTANT_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        populate_by_name=True,
     )
 
     # --- store -------------------------------------------------------------------------------
@@ -44,7 +48,9 @@ class Settings(BaseSettings):
     embed_threads: int = Field(default=0, ge=0, description="CPU threads for embedding (0 = all).")
 
     # --- chunking ----------------------------------------------------------------------------
-    chunk_tokens: int = Field(default=220, ge=32, description="Target chunk size in tokens.")
+    chunk_tokens: int = Field(
+        default=180, ge=32, description="Target chunk size in tokens (model reads 256 wordpieces)."
+    )
     chunk_overlap: int = Field(default=40, ge=0, description="Overlap between chunks in tokens.")
     min_article_chars: int = Field(
         default=40, ge=0, description="Articles with less text than this are skipped as stubs."

