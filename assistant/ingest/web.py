@@ -1,0 +1,241 @@
+"""Web formats: HTML pages (main text by trafilatura) and RSS/Atom feeds (feedparser)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import ValidationError
+
+from assistant.ingest.decoding import BINARY, EMPTY, decode_bytes
+from assistant.ingest.metadata import (
+    clean_text,
+    clean_title,
+    parse_date,
+    parse_dateline,
+    split_authors,
+)
+from assistant.models import Article, Failure, sha1
+
+_SAMPLE = 65536
+# Page furniture removed before extraction, so that a page without an article gives no text
+# (trafilatura's fallbacks would otherwise return the menu or the footer).
+_PRUNE = [
+    "//nav",
+    "//footer",
+    "//aside",
+    "//form",
+    "//header[not(ancestor::article) and not(ancestor::main)]",
+    "//*[@role='navigation' or @role='banner' or @role='contentinfo' or @role='dialog']",
+    "//*[contains(@class,'cookie') or contains(@id,'cookie') or contains(@class,'consent')]",
+    "//*[starts-with(@class,'ad-') or contains(@class,' ad-') or @class='ad' or "
+    "contains(@id,'gpt-ad') or contains(@class,'advert')]",
+]
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+
+def _blocks_to_paragraphs(text: str, title: str) -> str:
+    """One block per line (trafilatura) -> paragraphs; a leading copy of the title is dropped."""
+    lines = [line.strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if lines and title and clean_title(lines[0]).casefold() == title.casefold():
+        lines = lines[1:]
+    return "\n\n".join(lines)
+
+
+def _host(url: str | None) -> str | None:
+    return urlparse(url).hostname if url else None
+
+
+def load_html(path: Path) -> Iterator[Article | Failure]:
+    """One news page: main text without navigation, ads or footers; title, date, outlet, url."""
+    data = path.read_bytes()
+    text, problem = decode_bytes(data[:_SAMPLE])
+    if text is None:
+        yield Failure(path=str(path), reason=problem or EMPTY)
+        return
+    try:
+        import trafilatura  # slow to import: only when a page is loaded
+    except ImportError as exc:
+        yield Failure(
+            path=str(path), reason=f"cannot read HTML: trafilatura unavailable ({_short(exc)})"
+        )
+        return
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    doc = trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False, include_tables=True, prune_xpath=_PRUNE
+    )
+    del data
+    if doc is None or not (doc.text or "").strip():
+        yield Failure(path=str(path), reason="no article text found in the HTML")
+        return
+    title = clean_title(doc.title or "")
+    body = clean_text(_blocks_to_paragraphs(doc.text or "", title))
+    if not body:
+        yield Failure(path=str(path), reason="no article text found in the HTML")
+        return
+    place, dateline_source = parse_dateline(body)
+    try:
+        yield Article(
+            id=path.stem,
+            title=title,
+            text=body,
+            url=doc.url or None,
+            published=parse_date(doc.date),
+            source=clean_title(doc.sitename or "") or _host(doc.url) or dateline_source,
+            place=place,
+            authors=split_authors(doc.author),
+            metadata=_html_metadata(doc),
+            origin=str(path),
+        )
+    except ValidationError as exc:
+        yield Failure(path=str(path), reason=f"invalid article ({exc.errors()[0]['msg']})")
+
+
+def _html_metadata(doc: Any) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for key in ("description", "language", "hostname"):
+        value = getattr(doc, key, None)
+        if isinstance(value, str) and value:
+            extra[key] = value
+    for key in ("categories", "tags"):
+        value = getattr(doc, key, None)
+        if value:
+            extra[key] = [str(v) for v in value]
+    return extra
+
+
+# --- HTML fragments (feed summaries) -----------------------------------------------------------
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    "pre", "table", "tr", "section", "article", "header", "footer", "figure", "figcaption", "hr",
+}  # fmt: skip
+_SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "svg"}
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment: block elements become paragraphs, scripts are dropped."""
+    if "<" not in fragment:
+        return clean_text(html.unescape(fragment))
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    paragraphs = (" ".join(p.split()) for p in "".join(collector.parts).split("\n\n"))
+    return clean_text("\n\n".join(p for p in paragraphs if p))
+
+
+# --- RSS / Atom --------------------------------------------------------------------------------
+
+
+def _entry_text(entry: Any) -> str:
+    """The longest of the entry's content blocks and summary, as plain text."""
+    candidates = [c.get("value", "") for c in entry.get("content", []) or []]
+    candidates.append(entry.get("summary", "") or "")
+    texts = [html_to_text(c) for c in candidates if c and c.strip()]
+    return max(texts, key=len, default="")
+
+
+def _entry_date(entry: Any) -> dt.date | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            return dt.date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday)
+    for key in ("published", "updated", "created"):
+        day = parse_date(entry.get(key))
+        if day:
+            return day
+    return None
+
+
+def _entry_article(entry: Any, source: str | None, origin: str) -> Article | str:
+    text = _entry_text(entry)
+    title = clean_title(html_to_text(entry.get("title", "") or ""))
+    if not text:
+        return "has no summary or content"
+    link = entry.get("link") or None
+    ident = link or entry.get("id") or "sha1:" + sha1(title + "\x1f" + text)
+    place, dateline_source = parse_dateline(text)
+    names = [a.get("name", "") for a in entry.get("authors", []) or [] if isinstance(a, dict)]
+    try:
+        return Article(
+            id=ident,
+            title=title,
+            text=text,
+            url=link,
+            published=_entry_date(entry),
+            source=source or dateline_source,
+            place=place,
+            authors=split_authors(names or entry.get("author")),
+            metadata={"feed_entry_id": entry["id"]} if entry.get("id") else {},
+            origin=origin,
+        )
+    except ValidationError as exc:
+        return f"invalid article ({exc.errors()[0]['msg']})"
+
+
+def load_feed(path: Path) -> Iterator[Article | Failure]:
+    """Each entry of an RSS or Atom feed; a feed too broken to give any entry is one Failure."""
+    data = path.read_bytes()
+    text, problem = decode_bytes(data[:_SAMPLE])
+    if text is None and problem in (EMPTY, BINARY):
+        yield Failure(path=str(path), reason=problem)
+        return
+    import feedparser
+
+    feed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    del data
+    entries = feed.get("entries", [])
+    if not entries:
+        if feed.get("bozo"):
+            error = feed.get("bozo_exception")
+            reason = f"broken feed XML ({_short(error)}) and no entries could be read"
+        elif not feed.get("version"):
+            reason = "not an RSS or Atom feed"
+        else:
+            reason = "feed has no entries"
+        yield Failure(path=str(path), reason=reason)
+        return
+    source = clean_title(feed.get("feed", {}).get("title", "") or "") or None
+    for number, entry in enumerate(entries, start=1):
+        result = _entry_article(entry, source, str(path))
+        if isinstance(result, str):
+            yield Failure(path=str(path), reason=f"feed entry {number}: {result}")
+        else:
+            yield result
+
+
+def _short(error: object) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:160]
