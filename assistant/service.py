@@ -343,10 +343,14 @@ class Assistant:
         return answer
 
     def choose(
-        self, question: str, choices: Sequence[str], passages: Sequence[Passage]
+        self,
+        question: str,
+        choices: Sequence[str],
+        passages: Sequence[Passage],
+        as_of: dt.date | None = None,
     ) -> tuple[str, dict[str, float]]:
         """Pick the choice the passages support best (LLM when configured, else extractive)."""
-        return self.answerer.pick_choice(question, list(choices), list(passages))
+        return self.answerer.pick_choice(question, list(choices), list(passages), as_of)
 
 
 class _LazyEmbedder:

@@ -7,6 +7,7 @@ records (JSON, JSONL, CSV) in ``records``; web formats (HTML, RSS/Atom) in ``web
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -120,6 +121,20 @@ def _walk(path: Path) -> Iterator[Path | Failure]:
         yield Failure(path=str(path), reason="file not found")
 
 
+def is_question_set(path: Path) -> bool:
+    """A JSONL question set (first record has "question" and no "text"), e.g. an eval file
+    kept beside its articles: a folder walk passes over it instead of failing every line."""
+    if path.suffix.lower() != ".jsonl":
+        return False
+    try:
+        with path.open("rb") as fh:
+            first = next((line for line in fh if line.strip()), b"")
+        record = json.loads(first.decode("utf-8-sig", errors="replace"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and "question" in record and "text" not in record
+
+
 def _path_ok(path: Path) -> bool:
     try:
         path.exists()
@@ -149,7 +164,7 @@ def _walk_dir(folder: Path, seen: set[str]) -> Iterator[Path | Failure]:
         child = folder / name
         if is_dir:
             yield from _walk_dir(child, seen)
-        elif is_file:
+        elif is_file and not is_question_set(child):
             yield child
 
 

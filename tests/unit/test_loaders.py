@@ -376,3 +376,15 @@ def test_by_the_numbers_is_not_a_byline(tmp_path: Path) -> None:
     [article] = articles(path)
     assert article.authors == []
     assert article.text == "By the numbers: 372,000 jobs were added."
+
+
+def test_folder_walk_passes_over_a_question_set(tmp_path) -> None:
+    from assistant.ingest import iter_articles
+
+    (tmp_path / "story.txt").write_text("Headline\n\nBody text of the story.\n", encoding="utf-8")
+    (tmp_path / "questions.jsonl").write_text('{"id": "q1", "question": "What?"}\n', encoding="utf-8")
+    items = list(iter_articles([tmp_path]))
+    assert [type(i).__name__ for i in items] == ["Article"]
+    # named explicitly, it is still reported as not a corpus
+    explicit = list(iter_articles([tmp_path / "questions.jsonl"]))
+    assert explicit and all(type(i).__name__ == "Failure" for i in explicit)
