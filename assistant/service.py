@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -38,6 +39,7 @@ ProgressFn = Callable[[IngestReport, int], None]
 """Called after each batch with the running report and the number of articles seen so far."""
 
 MAX_QUESTION_CHARS = 2000
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 BATCH_ARTICLES = 128
 
 
@@ -376,7 +378,8 @@ class _LazyEmbedder:
 
 def clean_question(question: str) -> str:
     """Control characters removed, whitespace collapsed, length capped; empty is a usage error."""
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
+    text = _ANSI.sub(" ", question)  # terminal escape sequences pasted along with a question
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
     text = " ".join(text.split())
     if not any(ch.isalnum() for ch in text):
         msg = "the question is empty: ask something about the articles"
