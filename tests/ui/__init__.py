@@ -1,0 +1,1 @@
+"""Streamlit AppTest tests of the chat page."""

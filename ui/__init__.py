@@ -1,0 +1,1 @@
+"""The Streamlit chat (``assistant ui`` / ``streamlit run ui/app.py``); uses assistant.service."""

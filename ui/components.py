@@ -1,0 +1,389 @@
+"""HTML and Markdown built from answers, with every piece of article or answer text escaped.
+
+Nothing here imports Streamlit: these are pure functions from :class:`~assistant.models.Answer`
+to strings, so they can be tested on their own. The page hands the HTML to ``st.html`` (which
+additionally sanitises it with DOMPurify and never runs scripts); the HTML never contains a
+blank line, and every character Markdown or Streamlit could interpret is an HTML entity, so the
+text shows exactly as written wherever it ends up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from assistant.models import Answer, Citation, Passage
+
+# [1]  [1, 2]  [1][3] — the canonical markers the answerer leaves in the answer text.
+MARKER_RE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+
+# HTML's specials plus every character Markdown, Streamlit's extensions (:emoji:, :red[...],
+# $math$) or a template could act on, as numeric entities (one pass, so entities stay intact).
+_ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~$:=^"}
+
+CSS = """<style>
+.qa-answer{line-height:1.6}
+.qa-badge{display:inline-block;font-size:.78rem;padding:.05rem .5rem;border-radius:.6rem;
+ margin:0 .35rem .35rem 0;border:1px solid rgba(128,128,128,.45)}
+.qa-badge-extractive{background:rgba(80,140,255,.12)}
+.qa-badge-refused{background:rgba(255,170,0,.18)}
+.qa-badge-llm{background:rgba(0,170,110,.12)}
+.qa-standalone{font-size:.85rem;opacity:.8;margin-bottom:.3rem}
+.qa-cite{text-decoration:none;font-weight:600;font-size:.85em;padding:0 .1em}
+.qa-unsupported{text-decoration:underline wavy rgba(220,60,40,.9);text-underline-offset:3px}
+.qa-flag{font-size:.72rem;color:rgb(200,60,40);margin-left:.25rem;font-weight:600}
+.qa-note{font-size:.8rem;opacity:.8;margin-top:.3rem}
+.qa-card{border:1px solid rgba(128,128,128,.35);border-radius:.5rem;padding:.6rem .8rem;
+ margin:.4rem 0;scroll-margin-top:5rem}
+.qa-card:target{outline:3px solid rgba(255,180,0,.9);outline-offset:1px}
+.qa-card-head{font-weight:600}
+.qa-n{display:inline-block;min-width:1.8rem;font-weight:700}
+.qa-meta{font-size:.8rem;opacity:.8;margin:.15rem 0 .35rem 0}
+.qa-passage{font-size:.88rem;line-height:1.5;white-space:normal}
+.qa-passage mark{background:rgba(255,214,0,.55);color:inherit;padding:0 .1em;border-radius:.15em}
+.qa-weak{font-size:.75rem;color:rgb(200,60,40);margin-top:.25rem}
+</style>"""
+
+
+def esc(text: str | None) -> str:
+    """Text made inert for HTML *and* Markdown: tags, entities and markup characters escaped.
+
+    Newlines become ``<br>`` so the HTML never contains a blank line (which would end an HTML
+    block if it were ever given to a Markdown renderer).
+    """
+    if not text:
+        return ""
+    out = text.translate(_ESCAPES)
+    out = out.replace("\r\n", "\n").replace("\r", "\n")
+    return out.replace("\n", "<br>")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) link, else ``None`` (no javascript:, data:, ...)."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+def anchor_id(msg_id: int | str, n: int) -> str:
+    """The id of source card ``n`` of message ``msg_id``; citation markers link to it."""
+    return f"src-{msg_id}-{n}"
+
+
+def fmt_date(day: dt.date | None) -> str:
+    return day.isoformat() if day else "undated"
+
+
+def _link(url: str | None, label: str) -> str:
+    good = safe_url(url)
+    if good is None:
+        return esc(label)
+    return (
+        f'<a href="{html.escape(good, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer">{esc(label)}</a>'
+    )
+
+
+def _markers_html(text: str, msg_id: int | str, valid: set[int]) -> str:
+    """Escaped text with each ``[n]`` turned into a link to card n (unknown n: plain text)."""
+    out: list[str] = []
+    pos = 0
+    for m in MARKER_RE.finditer(text):
+        out.append(esc(text[pos : m.start()]))
+        links = []
+        for raw in re.split(r"\s*,\s*", m.group(1)):
+            n = int(raw)
+            if n in valid:
+                links.append(
+                    f'<a class="qa-cite" href="#{anchor_id(msg_id, n)}" '
+                    f'title="Show source {n}">&#91;{n}&#93;</a>'
+                )
+            else:
+                links.append(esc(f"[{n}]"))
+        out.append("".join(links))
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+_MARKER_WITH_SPACE = re.compile(r"\s*" + MARKER_RE.pattern)
+
+
+def _stripped_with_map(text: str) -> tuple[str, list[int]]:
+    """``text`` without markers and with whitespace collapsed, and each kept char's offset."""
+    chars: list[str] = []
+    where: list[int] = []
+    pos = 0
+    pieces: list[tuple[int, str]] = []
+    for m in _MARKER_WITH_SPACE.finditer(text):
+        pieces.append((pos, text[pos : m.start()]))
+        pos = m.end()
+    pieces.append((pos, text[pos:]))
+    for offset, piece in pieces:
+        for i, ch in enumerate(piece):
+            if ch.isspace():
+                if not chars or chars[-1] == " ":
+                    continue
+                ch = " "
+            chars.append(ch)
+            where.append(offset + i)
+    return "".join(chars), where
+
+
+def _sentence_spans(text: str, sentences: Iterable[str]) -> list[tuple[int, int]]:
+    """Non-overlapping spans of ``text`` holding the given sentences.
+
+    The checker reports sentences without their ``[n]`` markers, so both sides are compared
+    with markers removed and whitespace collapsed; the span keeps the sentence's markers.
+    """
+    stripped, where = _stripped_with_map(text)
+    spans: list[tuple[int, int]] = []
+    for sentence in sentences:
+        needle, _ = _stripped_with_map(sentence)
+        needle = needle.strip()
+        if not needle:
+            continue
+        found = stripped.find(needle)
+        if found < 0:
+            continue
+        start, end = where[found], where[found + len(needle) - 1] + 1
+        tail = re.match(r"(?:\s*" + MARKER_RE.pattern + r")+", text[end:])
+        if tail:
+            end += tail.end()
+        if all(end <= s or start >= e for s, e in spans):
+            spans.append((start, end))
+    return sorted(spans)
+
+
+def answer_body_html(answer: Answer, msg_id: int | str) -> str:
+    """The answer text: markers linked to their cards, unsupported sentences marked."""
+    valid = {c.n for c in answer.citations} | {p.n for p in answer.passages}
+    text = answer.answer
+    parts: list[str] = []
+    pos = 0
+    for start, end in _sentence_spans(text, answer.unsupported_sentences):
+        parts.append(_markers_html(text[pos:start], msg_id, valid))
+        parts.append(
+            '<span class="qa-unsupported" title="The cited sources do not support this sentence">'
+            f"{_markers_html(text[start:end], msg_id, valid)}</span>"
+            '<span class="qa-flag">&#9888; unsupported</span>'
+        )
+        pos = end
+    parts.append(_markers_html(text[pos:], msg_id, valid))
+    return "".join(parts)
+
+
+def mode_label(answer: Answer) -> tuple[str, str]:
+    """(css class, label) describing how the answer was made."""
+    if answer.refused:
+        return "qa-badge-refused", "No answer in the articles"
+    if answer.mode == "extractive":
+        return "qa-badge-extractive", "Extractive answer: sentences quoted from the articles"
+    return "qa-badge-llm", f"Generated by {answer.model}" if answer.model else "Generated answer"
+
+
+def is_rewritten(answer: Answer) -> bool:
+    def norm(s: str) -> str:
+        return " ".join(s.lower().split()).rstrip("?.! ")
+
+    return bool(answer.standalone_question) and norm(answer.standalone_question) != norm(
+        answer.question
+    )
+
+
+def answer_html(answer: Answer, msg_id: int | str) -> str:
+    """Badge, rewritten question, the answer body and notes, as one HTML block."""
+    css, label = mode_label(answer)
+    kind = "refused" if answer.refused else answer.mode
+    parts = [f'<div class="qa-answer" data-mode="{kind}">']
+    parts.append(f'<span class="qa-badge {css}">{esc(label)}</span>')
+    if is_rewritten(answer):
+        parts.append(
+            '<div class="qa-standalone">Searched for: '
+            f"<em>{esc(answer.standalone_question)}</em></div>"
+        )
+    parts.append(f'<div class="qa-text">{answer_body_html(answer, msg_id)}</div>')
+    notes = []
+    if answer.unsupported_sentences:
+        k = len(answer.unsupported_sentences)
+        notes.append(
+            f"&#9888; {k} sentence{'s' if k > 1 else ''} not supported by the cited sources "
+            "(underlined)."
+        )
+    if answer.invalid_markers:
+        notes.append(
+            f"{answer.invalid_markers} citation marker(s) pointed to no source and were removed."
+        )
+    for note in notes:
+        parts.append(f'<div class="qa-note">{note}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def streaming_html(text: str) -> str:
+    """Partial answer while tokens arrive (markers not linked yet)."""
+    return f'<div class="qa-answer qa-streaming">{esc(text)}&#9612;</div>'
+
+
+# --- source cards ---------------------------------------------------------------------------
+
+
+def quote_spans(passage: Passage, citations: Sequence[Citation]) -> list[tuple[int, int]]:
+    """Spans of ``passage.text`` holding the citations' quotes, merged and sorted.
+
+    The citation offsets index the article; ``start - passage.start`` is the offset in the
+    passage. If the text there is not the quote (another chunking), the quote is searched for.
+    """
+    spans: list[tuple[int, int]] = []
+    text = passage.text
+    for c in citations:
+        if not c.quote:
+            continue
+        s, e = c.start - passage.start, c.end - passage.start
+        if not (0 <= s < e <= len(text) and text[s:e] == c.quote):
+            s = text.find(c.quote)
+            if s < 0:
+                s = text.find(c.quote.strip())
+                if s < 0:
+                    continue
+                e = s + len(c.quote.strip())
+            else:
+                e = s + len(c.quote)
+        spans.append((s, e))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Escaped ``text`` with each span wrapped in ``<mark>``."""
+    out: list[str] = []
+    pos = 0
+    for s, e in spans:
+        out.append(esc(text[pos:s]))
+        out.append(f"<mark>{esc(text[s:e])}</mark>")
+        pos = e
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def _meta_html(source: str | None, published: dt.date | None, url: str | None) -> str:
+    bits = [esc(source or "unknown outlet"), esc(fmt_date(published))]
+    good = safe_url(url)
+    if good:
+        host = urlsplit(good).netloc
+        bits.append(_link(good, host or good))
+    return " &middot; ".join(bits)
+
+
+def card_html(
+    n: int,
+    msg_id: int | str,
+    passage: Passage | None,
+    citations: Sequence[Citation],
+) -> str:
+    """Source card n: title, outlet, date, link and the passage with its quotes highlighted."""
+    first = citations[0] if citations else None
+    ref = passage or first
+    title = (ref.title if ref else "") or "Untitled article"
+    source = ref.source if ref else None
+    published = ref.published if ref else None
+    url = ref.url if ref else None
+    if passage is not None:
+        body = highlight(passage.text, quote_spans(passage, citations))
+    else:  # no passage to show: the quotes alone
+        body = " &hellip; ".join(f"<mark>{esc(c.quote)}</mark>" for c in citations)
+    weak = [c for c in citations if not c.supported]
+    parts = [
+        f'<div class="qa-card" id="{anchor_id(msg_id, n)}" data-n="{n}">',
+        f'<div class="qa-card-head"><span class="qa-n">&#91;{n}&#93;</span>{esc(title)}</div>',
+        f'<div class="qa-meta">{_meta_html(source, published, url)}</div>',
+        f'<div class="qa-passage">{body}</div>',
+    ]
+    if weak and len(weak) == len(citations):
+        parts.append('<div class="qa-weak">&#9888; weak support for the cited sentence</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def cited_numbers(answer: Answer) -> list[int]:
+    """Card numbers in the order they are first cited."""
+    return list(dict.fromkeys(c.n for c in answer.citations))
+
+
+def citations_for(answer: Answer, n: int) -> list[Citation]:
+    return [c for c in answer.citations if c.n == n]
+
+
+def passage_for(answer: Answer, n: int) -> Passage | None:
+    for p in answer.passages:
+        if p.n == n:
+            return p
+    return None
+
+
+# --- Markdown export ------------------------------------------------------------------------
+
+
+def _md(text: str | None) -> str:
+    """Plain text for a Markdown file: one line, no raw HTML (angle brackets as entities)."""
+    if not text:
+        return ""
+    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def conversation_markdown(
+    turns: Sequence[tuple[str, Answer | None, str | None]], title: str = "Conversation"
+) -> str:
+    """The conversation as Markdown: each question, its answer and its numbered sources.
+
+    ``turns`` holds (question, answer or None, error message or None).
+    """
+    lines = [f"# {title}", ""]
+    for i, (question, answer, error) in enumerate(turns, start=1):
+        lines += [f"## {i}. {_md(question)}", ""]
+        if answer is None:
+            lines += [f"_Error: {_md(error or 'no answer')}_", ""]
+            continue
+        if is_rewritten(answer):
+            lines += [f"_Searched for: {_md(answer.standalone_question)}_", ""]
+        _, label = mode_label(answer)
+        lines += [f"_{label}_", "", _md(answer.answer), ""]
+        for sentence in answer.unsupported_sentences:
+            lines.append(f"- Unsupported: {_md(sentence)}")
+        if answer.unsupported_sentences:
+            lines.append("")
+        numbers = cited_numbers(answer)
+        if numbers:
+            lines += ["**Sources**", ""]
+        for n in numbers:
+            cites = citations_for(answer, n)
+            ref = passage_for(answer, n) or cites[0]
+            title = _md(ref.title) or "Untitled article"
+            outlet = _md(ref.source) or "unknown outlet"
+            lines.append(f"{n}. {title} — {outlet}, {fmt_date(ref.published)}")
+            url = safe_url(ref.url)
+            if url:
+                lines.append(f"   <{url}>")
+            for c in cites:
+                lines.append(f"   > “{_md(c.quote)}”")
+        if numbers:
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
