@@ -112,7 +112,10 @@ def passage_json(p: Passage) -> dict[str, Any]:
 @app.command()
 @handle_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, jsonl, json, csv, rss/atom).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files or folders (txt, md, html, jsonl, json, csv, rss/atom)."),
+    ],
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Index articles; unchanged ones are skipped, changed ones replaced."""
@@ -158,9 +161,15 @@ def ingest(
 def search(
     question: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to return.")] = 5,
-    since: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")
+    ] = None,
     mode: Annotated[str, typer.Option(help="fused, dense or lexical.")] = "fused",
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -200,18 +209,33 @@ def _print_passage(p: Passage) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question about the articles.")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to use.")] = 5,
-    since: Annotated[str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the question is asked (default today).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the question is asked (default today).")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the articles, with numbered, verified citations."""
     from assistant.models import Answer
 
     assistant = _assistant()
-    args = (question, None, parse_date(as_of, "--as-of"), k, parse_date(since, "--since"),
-            parse_date(until, "--until"), source)
+    args = (
+        question,
+        None,
+        parse_date(as_of, "--as-of"),
+        k,
+        parse_date(since, "--since"),
+        parse_date(until, "--until"),
+        source,
+    )
     if json_out:
         answer = assistant.ask(*args)
         data = answer.model_dump(mode="json")
@@ -244,7 +268,9 @@ def print_answer(answer: Answer, reprint: bool = True) -> None:
     for sentence in answer.unsupported_sentences:
         out.print(f"[yellow]unsupported:[/] {escape(sentence)}")
     if answer.invalid_markers:
-        out.print(f"[yellow]{answer.invalid_markers} citation marker(s) pointed to no source and were removed[/]")
+        out.print(
+            f"[yellow]{answer.invalid_markers} citation marker(s) pointed to no source and were removed[/]"
+        )
     if answer.citations:
         out.print("\n[bold]sources[/]")
     shown: set[int] = set()
@@ -279,7 +305,9 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 @app.command()
 @handle_errors
-def delete(article_id: Annotated[str, typer.Argument(help="Article id (see `search --json`).")]) -> None:
+def delete(
+    article_id: Annotated[str, typer.Argument(help="Article id (see `search --json`).")],
+) -> None:
     """Remove an article from every index."""
     removed = _assistant().delete(article_id)
     if not removed:
@@ -291,7 +319,9 @@ def delete(article_id: Annotated[str, typer.Argument(help="Article id (see `sear
 @app.command()
 @handle_errors
 def ui(
-    port: Annotated[int | None, typer.Option(help="Port (default ASSISTANT_UI_PORT or 8501).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default ASSISTANT_UI_PORT or 8501).")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
 ) -> None:
     """Open the chat in the browser (Streamlit)."""
@@ -303,10 +333,17 @@ def ui(
         msg = f"the UI is not installed beside the package ({app_file} missing)"
         raise UsageError(msg)
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_file),
-        "--server.address", host or settings.ui_host,
-        "--server.port", str(port or settings.ui_port),
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.address",
+        host or settings.ui_host,
+        "--server.port",
+        str(port or settings.ui_port),
+        "--browser.gatherUsageStats",
+        "false",
     ]
     raise typer.Exit(subprocess.call(cmd))
 

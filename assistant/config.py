@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     # --- retrieval ---------------------------------------------------------------------------
     k: int = Field(default=5, ge=1, le=100, description="Passages shown to the reader / LLM.")
     fetch_k: int = Field(default=50, ge=1, description="Candidates taken from each retriever.")
-    max_per_article: int = Field(default=2, ge=1, description="At most this many chunks per article.")
+    max_per_article: int = Field(
+        default=2, ge=1, description="At most this many chunks per article."
+    )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
     retrieval: str = Field(default="fused", description="'fused', 'dense' or 'lexical'.")
 
@@ -85,7 +87,9 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         default=0.45, description="A cited sentence whose support is below this is flagged."
     )
-    extractive_sentences: int = Field(default=2, ge=1, description="Sentences in an extractive answer.")
+    extractive_sentences: int = Field(
+        default=2, ge=1, description="Sentences in an extractive answer."
+    )
 
     # --- UI ----------------------------------------------------------------------------------
     ui_host: str = Field(default="127.0.0.1", description="Address the Streamlit UI binds to.")

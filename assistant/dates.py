@@ -53,9 +53,9 @@ _NUMBERS = {
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "few": 3, "a few": 3,
     "couple": 2, "couple of": 2, "a couple": 2, "a couple of": 2, "several": 5,
 }  # fmt: skip
-_NUM = r"(?P<num>\d{1,3}|a couple of|a couple|a few|couple of|couple|few|several|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|an?)"  # noqa: E501
+_NUM = r"(?P<num>\d{1,3}|a couple of|a couple|a few|couple of|couple|few|several|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|an?)"
 _UNIT = r"(?P<unit>day|week|month|year)s?"
-_MONTH_CUE = r"(?:in|on|during|since|by|until|till|from|through|throughout|before|after|of|early|late|mid|last|this|between)"  # noqa: E501
+_MONTH_CUE = r"(?:in|on|during|since|by|until|till|from|through|throughout|before|after|of|early|late|mid|last|this|between)"
 
 
 class DateRange(BaseModel):

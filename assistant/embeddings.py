@@ -97,7 +97,7 @@ class LocalEmbedder:
         path = onnx_model_file(self.cache_dir, int8=self.backend == "onnx-int8")
         tokenizer = Tokenizer.from_file(str(local_model_path() / "tokenizer.json"))
         tokenizer.enable_truncation(MAX_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - vocabulary token
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
         options = ort.SessionOptions()
         if self.threads:
@@ -161,8 +161,13 @@ def onnx_model_file(cache_dir: Path, int8: bool) -> Path:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             tmp = q8.with_suffix(".tmp.onnx")
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"])
+            quantize_dynamic(
+                str(fp32),
+                str(tmp),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
             os.replace(tmp, q8)
     return wanted
 
@@ -191,10 +196,14 @@ def _export_onnx(path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Hidden(model), (example, example, torch.zeros_like(example)), str(tmp),
-            input_names=names, output_names=["last_hidden_state"],
+            _Hidden(model),
+            (example, example, torch.zeros_like(example)),
+            str(tmp),
+            input_names=names,
+            output_names=["last_hidden_state"],
             dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
-            opset_version=17, dynamo=False,
+            opset_version=17,
+            dynamo=False,
         )
     os.replace(tmp, path)
 

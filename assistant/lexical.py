@@ -102,7 +102,9 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         if texts:
             retriever.index(tokenize(texts), show_progress=False)
-        return cls(ids, article_ids, np.asarray(published, dtype=np.int64), sources, retriever, generation)
+        return cls(
+            ids, article_ids, np.asarray(published, dtype=np.int64), sources, retriever, generation
+        )
 
     def search(
         self,
@@ -176,5 +178,10 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None
         return cls(
-            meta["ids"], meta["article_ids"], published, meta["sources"], retriever, meta["generation"]
+            meta["ids"],
+            meta["article_ids"],
+            published,
+            meta["sources"],
+            retriever,
+            meta["generation"],
         )

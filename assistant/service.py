@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,7 @@ class Assistant:
         settings: Settings | None = None,
         *,
         embedder: Embedder | None = None,
-        chat_model: BaseChatModel | None | bool = True,
+        chat_model: BaseChatModel | bool | None = True,
         chroma_client: ClientAPI | None = None,
     ) -> None:
         self.settings = settings or Settings()
@@ -107,10 +107,8 @@ class Assistant:
             self._lexical = loaded
             return loaded
         self._lexical = LexicalIndex.build(self.store.iter_all(), generation)
-        try:
+        with suppress(OSError):  # a read-only store folder still answers, it rebuilds next time
             self._lexical.save(folder)
-        except OSError:
-            pass  # a read-only store folder still answers, it just rebuilds next time
         return self._lexical
 
     # --- ingest --------------------------------------------------------------------------------
@@ -122,7 +120,9 @@ class Assistant:
         from filelock import FileLock, Timeout
 
         self.settings.store_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.settings.store_dir / "write.lock"), timeout=self.settings.lock_timeout)
+        lock = FileLock(
+            str(self.settings.store_dir / "write.lock"), timeout=self.settings.lock_timeout
+        )
 
         class _Guard:
             def __enter__(self) -> None:
@@ -141,7 +141,9 @@ class Assistant:
 
         return _Guard()
 
-    def ingest(self, paths: Sequence[str | Path], progress: ProgressFn | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Sequence[str | Path], progress: ProgressFn | None = None
+    ) -> IngestReport:
         """Load files/folders and index them; bad inputs are reported, the rest lands."""
         from assistant.ingest import iter_articles
 

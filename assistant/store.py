@@ -73,7 +73,9 @@ def make_client(settings: Settings) -> ClientAPI:
             msg = f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
             raise StoreError(msg) from exc
     settings.store_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.store_dir / "chroma"), settings=chroma_settings)
+    return chromadb.PersistentClient(
+        path=str(settings.store_dir / "chroma"), settings=chroma_settings
+    )
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
@@ -241,9 +243,7 @@ class ChunkStore:
             for i, d, m in zip(got["ids"], docs, metas, strict=False)
         }
 
-    def query(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
-    ) -> list[Hit]:
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[Hit]:
         count = self.count()
         if count == 0:
             return []
@@ -262,7 +262,9 @@ class ChunkStore:
             for i, d, m, s in zip(ids, docs, metas, dists, strict=False)
         ]
 
-    def iter_all(self, batch: int = 5000) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
+    def iter_all(
+        self, batch: int = 5000
+    ) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
         """All chunks, in pages: (ids, documents, metadatas)."""
         offset = 0
         while True:

@@ -84,8 +84,10 @@ def run_langchain(corpus: Path, limit: int | None, store: Path) -> dict[str, Any
     from assistant.embeddings import local_model_path
 
     rows = _rows(corpus, limit)
-    docs = [Document(page_content=r["text"], metadata={"id": r["id"], "title": r.get("title", "")})
-            for r in rows]
+    docs = [
+        Document(page_content=r["text"], metadata={"id": r["id"], "title": r.get("title", "")})
+        for r in rows
+    ]
     t0 = time.perf_counter()
     emb = HuggingFaceEmbeddings(model_name=str(local_model_path()))
     emb.embed_query("warm up")
@@ -93,7 +95,9 @@ def run_langchain(corpus: Path, limit: int | None, store: Path) -> dict[str, Any
 
     timed = _TimedEmbeddings(emb)
     t0 = time.perf_counter()
-    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+        docs
+    )
     Chroma.from_documents(splits, timed, persist_directory=str(store))
     total_s = time.perf_counter() - t0
     embed_s = timed.seconds
@@ -135,7 +139,9 @@ class _TimedEmbeddings:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpus", type=Path, default=Path("../shared/data/bbc-news/articles.jsonl"))
     ap.add_argument("--limit", type=int, default=None, help="Only the first N articles.")
     ap.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
@@ -154,8 +160,17 @@ def main() -> None:
     results = []
     for config in args.configs:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-            cmd = [sys.executable, "-m", "benchmarks.bench_ingest", "--one", config,
-                   "--corpus", str(args.corpus), "--store", str(Path(tmp) / "store")]
+            cmd = [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_ingest",
+                "--one",
+                config,
+                "--corpus",
+                str(args.corpus),
+                "--store",
+                str(Path(tmp) / "store"),
+            ]
             if args.limit:
                 cmd += ["--limit", str(args.limit)]
             print(f"running {config} …", file=sys.stderr, flush=True)
@@ -164,19 +179,34 @@ def main() -> None:
             if line is None:
                 print(proc.stderr[-2000:], file=sys.stderr)
                 continue
-            results.append(json.loads(line[len("RESULT "):]))
+            results.append(json.loads(line[len("RESULT ") :]))
             print(json.dumps(results[-1]), file=sys.stderr)
 
     base = next((r for r in results if r["config"] == "langchain-tutorial"), None)
     for r in results:
         if base:
             r["chunks_per_s_vs_langchain"] = round(r["chunks_per_s"] / base["chunks_per_s"], 2)
-            r["articles_per_s_vs_langchain"] = round(r["articles_per_s"] / base["articles_per_s"], 2)
-    cols = ["config", "articles", "chunks", "ingest_s", "chunks_per_s", "articles_per_s",
-            "other_share", "reingest_s", "first_over_second", "peak_rss_mb",
-            "chunks_per_s_vs_langchain", "articles_per_s_vs_langchain"]
+            r["articles_per_s_vs_langchain"] = round(
+                r["articles_per_s"] / base["articles_per_s"], 2
+            )
+    cols = [
+        "config",
+        "articles",
+        "chunks",
+        "ingest_s",
+        "chunks_per_s",
+        "articles_per_s",
+        "other_share",
+        "reingest_s",
+        "first_over_second",
+        "peak_rss_mb",
+        "chunks_per_s_vs_langchain",
+        "articles_per_s_vs_langchain",
+    ]
     print(table(results, cols))
-    path = write_result("ingest", {"corpus": str(args.corpus), "limit": args.limit, "results": results})
+    path = write_result(
+        "ingest", {"corpus": str(args.corpus), "limit": args.limit, "results": results}
+    )
     print(f"\nwritten {path}")
 
 

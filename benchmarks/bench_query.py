@@ -68,7 +68,9 @@ def percentile(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2) if values else 0.0
 
 
-def measure(assistant: Any, questions: list[dict[str, Any]], sources: list[str]) -> list[dict[str, Any]]:
+def measure(
+    assistant: Any, questions: list[dict[str, Any]], sources: list[str]
+) -> list[dict[str, Any]]:
     kinds = {
         "dense": {"mode": "dense"},
         "bm25": {"mode": "lexical"},
@@ -89,17 +91,27 @@ def measure(assistant: Any, questions: list[dict[str, Any]], sources: list[str])
             t0 = time.perf_counter()
             assistant.search(q["question"], **kwargs)
             lat.append((time.perf_counter() - t0) * 1000)
-        rows.append({"query": name, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
-                     "n": len(lat)})
+        rows.append(
+            {
+                "query": name,
+                "p50_ms": percentile(lat, 50),
+                "p95_ms": percentile(lat, 95),
+                "n": len(lat),
+            }
+        )
     return rows
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--source-store", type=Path, required=True)
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--questions", type=Path, required=True)
-    ap.add_argument("--work", type=Path, required=True, help="Folder for the built stores (reused).")
+    ap.add_argument(
+        "--work", type=Path, required=True, help="Folder for the built stores (reused)."
+    )
     ap.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
     ap.add_argument("--sizes", default="2000,20000,100000")
     args = ap.parse_args()
@@ -147,8 +159,11 @@ def main() -> None:
             r.update(chunks=chunks, build_s=round(build_s, 1))
         results.extend(rows)
         print(table(rows, ["chunks", "query", "p50_ms", "p95_ms", "n"]), flush=True)
-    process = {"rss_mb_after": rss_mb(), "rss_mb_before_stores": rss_before,
-               "vectors_computed": embedder.computed}
+    process = {
+        "rss_mb_after": rss_mb(),
+        "rss_mb_before_stores": rss_before,
+        "vectors_computed": embedder.computed,
+    }
     print(json.dumps(process))
     path = write_result("query", {"backend": args.backend, "results": results, "process": process})
     print(f"written {path}")

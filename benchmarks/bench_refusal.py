@@ -38,7 +38,9 @@ def balanced_accuracy(refused: list[bool], answerable: list[bool]) -> dict[str, 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--questions", type=Path, required=True)
     ap.add_argument("--store", type=Path, required=True)
@@ -69,23 +71,41 @@ def main() -> None:
         answerable.append(bool(case.get("answerable", True)))
     seconds = time.perf_counter() - t0
 
-    configured = {"threshold": settings.refuse_threshold, "source": "ask()",
-                  **balanced_accuracy(decided, answerable)}
+    configured = {
+        "threshold": settings.refuse_threshold,
+        "source": "ask()",
+        **balanced_accuracy(decided, answerable),
+    }
     sweep = []
     for t in np.arange(0.10, 0.71, 0.05):
         refused = [s < t for s in best_scores]
         sweep.append({"threshold": round(float(t), 2), **balanced_accuracy(refused, answerable)})
     best = max(sweep, key=lambda r: r["balanced_accuracy"])
-    cols = ["threshold", "answered_when_answerable", "refused_when_unanswerable",
-            "balanced_accuracy", "accuracy"]
+    cols = [
+        "threshold",
+        "answered_when_answerable",
+        "refused_when_unanswerable",
+        "balanced_accuracy",
+        "accuracy",
+    ]
     print(table([configured], ["source", *cols]))
     print()
     print(table(sweep, cols))
-    print(f"\nbest threshold on this set: {best['threshold']} "
-          f"(balanced accuracy {best['balanced_accuracy']}); {len(cases)} questions, "
-          f"{sum(not a for a in answerable)} unanswerable, {seconds / len(cases) * 1000:.0f} ms/question")
-    path = write_result("refusal", {"corpus": str(args.corpus), "configured": configured,
-                                    "sweep": sweep, "best": best, "questions": len(cases)})
+    print(
+        f"\nbest threshold on this set: {best['threshold']} "
+        f"(balanced accuracy {best['balanced_accuracy']}); {len(cases)} questions, "
+        f"{sum(not a for a in answerable)} unanswerable, {seconds / len(cases) * 1000:.0f} ms/question"
+    )
+    path = write_result(
+        "refusal",
+        {
+            "corpus": str(args.corpus),
+            "configured": configured,
+            "sweep": sweep,
+            "best": best,
+            "questions": len(cases),
+        },
+    )
     print(f"written {path}")
 
 

@@ -52,7 +52,9 @@ def evaluate(assistant: Any, cases: list[dict[str, Any]], mode: str) -> dict[str
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--questions", type=Path, required=True)
     ap.add_argument("--store", type=Path, required=True, help="Store folder (reused across runs).")
@@ -63,23 +65,37 @@ def main() -> None:
     from assistant.config import Settings
     from assistant.service import Assistant
 
-    settings = Settings(store_dir=args.store, embed_backend=args.backend, max_per_article=1,
-                        _env_file=None)
+    settings = Settings(
+        store_dir=args.store, embed_backend=args.backend, max_per_article=1, _env_file=None
+    )
     assistant = Assistant(settings, chat_model=None)
     t0 = time.perf_counter()
     report = assistant.ingest([args.corpus])
-    print(f"ingest: {report.new} new, {report.unchanged} unchanged, {report.chunks_embedded} "
-          f"embedded in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"ingest: {report.new} new, {report.unchanged} unchanged, {report.chunks_embedded} "
+        f"embedded in {time.perf_counter() - t0:.1f}s"
+    )
 
     cases = [json.loads(line) for line in args.questions.open(encoding="utf-8") if line.strip()]
     cases = [c for c in cases if c.get("evidence") and c.get("answerable", True)]
     rows = [evaluate(assistant, cases, mode) for mode in MODES]
-    print(table(rows, ["mode", "questions", "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "p50_ms"]))
+    print(
+        table(
+            rows, ["mode", "questions", "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "p50_ms"]
+        )
+    )
     best = max(rows, key=lambda r: (r["hit@5"], r["mrr@10"]))
     print(f"\nbest by Hit@5 then MRR@10: {best['mode']}")
     name = "retrieval" + (f"-{args.name}" if args.name else "")
-    path = write_result(name, {"corpus": str(args.corpus), "questions": str(args.questions),
-                               "backend": args.backend, "results": rows})
+    path = write_result(
+        name,
+        {
+            "corpus": str(args.corpus),
+            "questions": str(args.questions),
+            "backend": args.backend,
+            "results": rows,
+        },
+    )
     print(f"written {path}")
 
 

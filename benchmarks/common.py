@@ -23,8 +23,9 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit = ""
     return {
@@ -60,6 +61,7 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
 
 def table(rows: list[dict[str, Any]], cols: list[str]) -> str:
     """A Markdown table (also readable in a terminal)."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"

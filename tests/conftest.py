@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_f827c2b710232763.txt"
 
 # Tests never talk to a real OpenAI account or an LLM configured on the developer's machine.
-for _var in ("OPENAI_API_KEY", "ASSISTANT_LLM_API_KEY", "ASSISTANT_LLM_BASE_URL", "ASSISTANT_CHROMA_URL"):
+for _var in (
+    "OPENAI_API_KEY",
+    "ASSISTANT_LLM_API_KEY",
+    "ASSISTANT_LLM_BASE_URL",
+    "ASSISTANT_CHROMA_URL",
+):
     os.environ.pop(_var, None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

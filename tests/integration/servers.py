@@ -28,7 +28,7 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = N
             msg = f"server exited with {proc.returncode} before answering {url}"
             raise RuntimeError(msg)
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status < 500:
                     return
         except Exception as exc:
@@ -54,7 +54,9 @@ def chroma_server(path: Path) -> Iterator[str]:
     log = open(path.parent / "chroma-server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [chroma_binary(), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -25,7 +25,11 @@ def _env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant.cli", *args],
-        env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
 
 
@@ -51,8 +55,14 @@ def test_concurrent_ingests_and_queries_on_one_server(tmp_path: Path) -> None:
     corpus_a = tmp_path / "a.jsonl"
     corpus_b = tmp_path / "b.jsonl"
     rows = [
-        {"id": f"art-{i}", "title": f"Story {i}", "source": "Wire",
-         "text": " ".join(f"Sentence {j} of story {i} mentions topic{i % 7} and item{j}." for j in range(30))}
+        {
+            "id": f"art-{i}",
+            "title": f"Story {i}",
+            "source": "Wire",
+            "text": " ".join(
+                f"Sentence {j} of story {i} mentions topic{i % 7} and item{j}." for j in range(30)
+            ),
+        }
         for i in range(60)
     ]
     # overlapping halves: articles 20..39 are in both files
@@ -62,15 +72,33 @@ def test_concurrent_ingests_and_queries_on_one_server(tmp_path: Path) -> None:
         env = _env(url, tmp_path)
         cmd = [sys.executable, "-m", "tests.integration.worker"]
         procs = [
-            subprocess.Popen([*cmd, "ingest", str(corpus_a)], env=env, cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-            subprocess.Popen([*cmd, "ingest", str(corpus_b)], env=env, cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-            subprocess.Popen([*cmd, "query", "40", "topic3 item5"], env=env, cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+            subprocess.Popen(
+                [*cmd, "ingest", str(corpus_a)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+            subprocess.Popen(
+                [*cmd, "ingest", str(corpus_b)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+            subprocess.Popen(
+                [*cmd, "query", "40", "topic3 item5"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
         ]
         outputs = [p.communicate(timeout=300) for p in procs]
-        for p, (stdout, stderr) in zip(procs, outputs, strict=True):
+        for p, (_stdout, stderr) in zip(procs, outputs, strict=True):
             assert p.returncode == 0, stderr
         assert "queries=" in outputs[2][0]
 

@@ -20,11 +20,19 @@ WORKER = [sys.executable, "-m", "tests.integration.worker"]
 
 def _corpus(path: Path, start: int, stop: int) -> Path:
     rows = [
-        {"id": f"story-{i}", "title": f"Story {i}", "source": f"Outlet {i % 3}",
-         "published": f"2022-06-{1 + i % 28:02d}",
-         "text": "\n\n".join(
-             " ".join(f"Paragraph {p} sentence {j} of story {i} is about topic{(i + j) % 11}." for j in range(6))
-             for p in range(8))}
+        {
+            "id": f"story-{i}",
+            "title": f"Story {i}",
+            "source": f"Outlet {i % 3}",
+            "published": f"2022-06-{1 + i % 28:02d}",
+            "text": "\n\n".join(
+                " ".join(
+                    f"Paragraph {p} sentence {j} of story {i} is about topic{(i + j) % 11}."
+                    for j in range(6)
+                )
+                for p in range(8)
+            ),
+        }
         for i in range(start, stop)
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
@@ -42,7 +50,9 @@ def _snapshot(store: Path) -> tuple[list[str], list[str]]:
     from assistant.service import Assistant
     from tests.fakes import HashEmbedder
 
-    a = Assistant(Settings(store_dir=store, _env_file=None), embedder=HashEmbedder(), chat_model=None)
+    a = Assistant(
+        Settings(store_dir=store, _env_file=None), embedder=HashEmbedder(), chat_model=None
+    )
     ids = [cid for page, _, _ in a.store.iter_all() for cid in page]
     return sorted(ids), sorted(a.lexical().ids)
 
@@ -50,8 +60,14 @@ def _snapshot(store: Path) -> tuple[list[str], list[str]]:
 def test_kill_9_during_ingest_then_rerun_equals_clean_ingest(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path / "corpus.jsonl", 0, 400)
     clean = tmp_path / "clean"
-    done = subprocess.run([*WORKER, "ingest", str(corpus)], env=_env(clean), cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*WORKER, "ingest", str(corpus)],
+        env=_env(clean),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     expected_ids, expected_lex = _snapshot(clean)
     assert len(expected_ids) == len(set(expected_ids)) > 400
@@ -60,16 +76,27 @@ def test_kill_9_during_ingest_then_rerun_equals_clean_ingest(tmp_path: Path) -> 
     rng = random.Random(7)
     kills = 0
     for _ in range(6):
-        proc = subprocess.Popen([*WORKER, "ingest", str(corpus)], env=_env(crashed), cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*WORKER, "ingest", str(corpus)],
+            env=_env(crashed),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(1.0, 6.0))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
         proc.wait()
     assert kills >= 5, "the ingest finished before it could be killed: make the corpus bigger"
-    final = subprocess.run([*WORKER, "ingest", str(corpus)], env=_env(crashed), cwd=ROOT,
-                           capture_output=True, text=True, timeout=300)
+    final = subprocess.run(
+        [*WORKER, "ingest", str(corpus)],
+        env=_env(crashed),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert final.returncode == 0, final.stderr
     ids, lex = _snapshot(crashed)
     assert ids == expected_ids  # same chunk ids, same count, no duplicates, nothing half-written
@@ -81,28 +108,58 @@ def test_two_ingests_and_queries_at_once_on_the_embedded_store(tmp_path: Path) -
     a = _corpus(tmp_path / "a.jsonl", 0, 150)
     b = _corpus(tmp_path / "b.jsonl", 100, 250)  # 50 articles in both
     env = _env(store)
-    seed = subprocess.run([*WORKER, "ingest", str(_corpus(tmp_path / "s.jsonl", 0, 5))], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    seed = subprocess.run(
+        [*WORKER, "ingest", str(_corpus(tmp_path / "s.jsonl", 0, 5))],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert seed.returncode == 0, seed.stderr
     procs = [
-        subprocess.Popen([*WORKER, "ingest", str(a)], env=env, cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE),
-        subprocess.Popen([*WORKER, "ingest", str(b)], env=env, cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE),
-        subprocess.Popen([*WORKER, "query", "30", "topic3 story"], env=env, cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+        subprocess.Popen(
+            [*WORKER, "ingest", str(a)],
+            env=env,
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ),
+        subprocess.Popen(
+            [*WORKER, "ingest", str(b)],
+            env=env,
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ),
+        subprocess.Popen(
+            [*WORKER, "query", "30", "topic3 story"],
+            env=env,
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ),
     ]
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     assert "queries=30" in outs[2][0]
     ids, lex = _snapshot(store)
     assert len(ids) == len(set(ids))
-    from assistant.ingest import chunk_article, iter_articles
     from assistant.config import Settings
+    from assistant.ingest import chunk_article, iter_articles
 
     s = Settings(_env_file=None)
-    expected = sorted({c.id for art in iter_articles([a, b]) for c in chunk_article(art, s.chunk_tokens, s.chunk_overlap)})
+    expected = sorted(
+        {
+            c.id
+            for art in iter_articles([a, b])
+            for c in chunk_article(art, s.chunk_tokens, s.chunk_overlap)
+        }
+    )
     assert ids == expected and lex == expected
 
 

@@ -38,7 +38,9 @@ def test_control_characters_are_removed(assistant) -> None:
     assert answer.passages[0].article_id == "a3"
 
 
-@pytest.mark.parametrize("question", ["¿Quién ganó la final del campeonato?", "谁赢得了冠军?", "Кто выиграл?"])
+@pytest.mark.parametrize(
+    "question", ["¿Quién ganó la final del campeonato?", "谁赢得了冠军?", "Кто выиграл?"]
+)
 def test_other_languages_answer_or_refuse_cleanly(assistant, question: str) -> None:
     answer = assistant.ask(question)
     assert answer.refused or answer.citations

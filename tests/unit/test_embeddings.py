@@ -6,6 +6,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -42,17 +43,23 @@ def test_local_embedder_is_shared_per_process() -> None:
 
 
 class _FakeOpenAI(BaseHTTPRequestHandler):
-    calls: list[dict] = []
+    calls: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _FakeOpenAI.calls.append({"auth": self.headers.get("Authorization"), **body})
         data = [
             {"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, 0.0]}
             for i, t in enumerate(body["input"])
         ]
-        payload = json.dumps({"object": "list", "data": data, "model": body["model"],
-                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+        payload = json.dumps(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -68,8 +75,10 @@ def test_openai_embeddings_over_http() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         s = Settings(
-            embeddings="openai:text-embedding-3-small", llm_api_key="sk-test-secret",
-            llm_base_url=f"http://127.0.0.1:{server.server_port}/v1", _env_file=None,
+            embeddings="openai:text-embedding-3-small",
+            llm_api_key="sk-test-secret",
+            llm_base_url=f"http://127.0.0.1:{server.server_port}/v1",
+            _env_file=None,
         )
         emb = get_embedder(s)
         assert isinstance(emb, OpenAIEmbedder) and emb.name == "openai:text-embedding-3-small"

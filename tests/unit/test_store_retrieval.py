@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -44,9 +45,16 @@ def test_changed_article_replaces_its_chunks(make_assistant, tmp_path: Path) -> 
     old_ids = set(a.store.article_chunk_ids("a4"))
     changed = tmp_path / "changed.jsonl"
     changed.write_text(
-        json.dumps({"id": "a4", "title": "Library closes for renovation",
-                    "text": "The central library will close for a zinc roof renovation in August.",
-                    "published": "2022-05-21", "source": "Metro Daily"}) + "\n",
+        json.dumps(
+            {
+                "id": "a4",
+                "title": "Library closes for renovation",
+                "text": "The central library will close for a zinc roof renovation in August.",
+                "published": "2022-05-21",
+                "source": "Metro Daily",
+            }
+        )
+        + "\n",
         encoding="utf-8",
     )
     report = a.ingest([changed])
@@ -54,7 +62,9 @@ def test_changed_article_replaces_its_chunks(make_assistant, tmp_path: Path) -> 
     new_ids = set(a.store.article_chunk_ids("a4"))
     assert new_ids and not (new_ids & old_ids)
     # the lexical index follows: the old wording is gone, the new one is found
-    assert [p.article_id for p in a.search("weekdays opening hours 10 p.m.", mode="lexical")] != ["a4"]
+    assert [p.article_id for p in a.search("weekdays opening hours 10 p.m.", mode="lexical")] != [
+        "a4"
+    ]
     assert a.search("zinc roof renovation", mode="lexical")[0].article_id == "a4"
 
 
@@ -77,8 +87,10 @@ def test_search_reports_ranks_scores_and_offsets(make_assistant) -> None:
     assert top.article_id == "a3"
     assert [p.n for p in passages] == list(range(1, len(passages) + 1))
     assert top.dense_rank is not None and top.lexical_rank is not None
-    assert top.score == pytest.approx(1 / (60 + top.dense_rank) + 1 / (60 + top.lexical_rank), abs=1e-6)
-    assert all(p.score >= q.score for p, q in zip(passages, passages[1:], strict=False))
+    assert top.score == pytest.approx(
+        1 / (60 + top.dense_rank) + 1 / (60 + top.lexical_rank), abs=1e-6
+    )
+    assert all(p.score >= q.score for p, q in itertools.pairwise(passages))
     assert top.end - top.start == len(top.text)
     assert top.source == "Metro Daily" and top.published == dt.date(2022, 7, 3)
 
@@ -114,7 +126,9 @@ def _long_article(aid: str, topic: str, paragraphs: int = 12) -> Article:
         f"Members asked many further questions about the {topic} plans for the coming year."
         for i in range(paragraphs)
     )
-    return Article(id=aid, title=f"{topic} report", text=body, source="Test", published=dt.date(2022, 1, 1))
+    return Article(
+        id=aid, title=f"{topic} report", text=body, source="Test", published=dt.date(2022, 1, 1)
+    )
 
 
 def test_at_most_two_chunks_per_article(make_assistant) -> None:
@@ -128,13 +142,19 @@ def test_at_most_two_chunks_per_article(make_assistant) -> None:
     assert per["long"] == 2 and per.get("other", 0) >= 1
 
 
-def test_identical_texts_embedded_once_and_shown_once(make_assistant, embedder: HashEmbedder) -> None:
+def test_identical_texts_embedded_once_and_shown_once(
+    make_assistant, embedder: HashEmbedder
+) -> None:
     a = make_assistant()
-    text = "Officials confirmed the bridge over the Kestrel river will reopen on Friday after repairs."
-    a.ingest_articles([
-        Article(id="https://www.news.example/bridge", title="Bridge reopens", text=text),
-        Article(id="https://edition.news.example/bridge", title="Bridge reopens", text=text),
-    ])
+    text = (
+        "Officials confirmed the bridge over the Kestrel river will reopen on Friday after repairs."
+    )
+    a.ingest_articles(
+        [
+            Article(id="https://www.news.example/bridge", title="Bridge reopens", text=text),
+            Article(id="https://edition.news.example/bridge", title="Bridge reopens", text=text),
+        ]
+    )
     assert embedder.texts_embedded == 1
     assert a.stats().articles == 2
     passages = a.search("When will the Kestrel bridge reopen?", k=5)
@@ -156,7 +176,9 @@ def test_second_process_sees_writes_of_the_first(make_assistant) -> None:
     writer = make_assistant()
     writer.ingest([CORPUS])
     assert reader.search("Otters", mode="lexical")[0].article_id == "a3"
-    writer.ingest_articles([Article(id="z", title="Zeppelin", text="A zeppelin landed at the fairground today.")])
+    writer.ingest_articles(
+        [Article(id="z", title="Zeppelin", text="A zeppelin landed at the fairground today.")]
+    )
     assert reader.search("zeppelin fairground", mode="lexical")[0].article_id == "z"
 
 
