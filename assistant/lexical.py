@@ -66,9 +66,11 @@ class LexicalIndex:
         sources: list[str],
         retriever: Any,
         generation: str,
+        text_hashes: list[str] | None = None,
     ) -> None:
         self.ids = ids
         self.article_ids = article_ids
+        self.text_hashes = text_hashes if text_hashes is not None else list(ids)
         self.published = published  # int YYYYMMDD, 0 when unknown
         self.sources = np.asarray(sources, dtype=object)
         self.retriever = retriever
@@ -91,6 +93,7 @@ class LexicalIndex:
         article_ids: list[str] = []
         published: list[int] = []
         sources: list[str] = []
+        text_hashes: list[str] = []
         for page_ids, docs, metas in rows:
             for cid, doc, meta in zip(page_ids, docs, metas, strict=True):
                 ids.append(cid)
@@ -99,11 +102,18 @@ class LexicalIndex:
                 article_ids.append(str(meta.get("article_id", "")))
                 published.append(int(meta.get("published_int") or 0))
                 sources.append(str(meta.get("source") or ""))
+                text_hashes.append(str(meta.get("text_hash") or cid))
         retriever = bm25s.BM25()
         if texts:
             retriever.index(tokenize(texts), show_progress=False)
         return cls(
-            ids, article_ids, np.asarray(published, dtype=np.int64), sources, retriever, generation
+            ids,
+            article_ids,
+            np.asarray(published, dtype=np.int64),
+            sources,
+            retriever,
+            generation,
+            text_hashes,
         )
 
     def search(
@@ -122,12 +132,9 @@ class LexicalIndex:
             return []
         scores = np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
         mask = scores > 0
-        if since:
-            mask &= self.published >= (date_to_int(since) or 0)
-        if until:
-            mask &= (self.published <= (date_to_int(until) or 0)) & (self.published > 0)
-        if sources:
-            mask &= np.isin(self.sources, list(sources))
+        filtered = self.filter_mask(since, until, sources)
+        if filtered is not None:
+            mask &= filtered
         candidates = np.flatnonzero(mask)
         if candidates.size == 0:
             return []
@@ -136,6 +143,24 @@ class LexicalIndex:
             candidates = candidates[part]
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
         return [LexicalHit(int(i), self.ids[i], float(scores[i])) for i in order]
+
+    def filter_mask(
+        self,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> np.ndarray | None:
+        """Which chunks pass the filters (None = no filter); undated chunks fail date filters."""
+        if not (since or until or sources):
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        if since:
+            mask &= self.published >= (date_to_int(since) or 0)
+        if until:
+            mask &= (self.published <= (date_to_int(until) or 0)) & (self.published > 0)
+        if sources:
+            mask &= np.isin(self.sources, list(sources))
+        return mask
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -152,6 +177,7 @@ class LexicalIndex:
                 "ids": self.ids,
                 "article_ids": self.article_ids,
                 "sources": self.sources.tolist(),
+                "text_hashes": self.text_hashes,
             }
             (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             old = folder.with_name(folder.name + ".old")
@@ -169,6 +195,8 @@ class LexicalIndex:
 
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            if "text_hashes" not in meta:  # written by an older version: rebuild
+                return None
             published = np.load(folder / "published.npy")
             retriever = (
                 bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
@@ -184,4 +212,5 @@ class LexicalIndex:
             meta["sources"],
             retriever,
             meta["generation"],
+            meta.get("text_hashes"),
         )

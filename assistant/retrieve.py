@@ -63,43 +63,98 @@ class Retriever:
         mode = mode or self.settings.retrieval
         fetch = max(self.settings.fetch_k, k * 4)
         timings: dict[str, float] = {}
+        index = self._lexical()  # also the in-memory table of chunk fields used for filtering
 
         t0 = time.perf_counter()
         qvec = self.embedder.embed_query(query)
         timings["embed_query"] = (time.perf_counter() - t0) * 1000
 
-        dense: list[Hit] = []
+        dense: list[tuple[str, float]] = []
         if mode in ("fused", "dense"):
             t0 = time.perf_counter()
-            dense = self.store.query(qvec, fetch, build_where(since, until, sources))
+            dense = self._dense(qvec, fetch, index, since, until, sources)
             timings["dense"] = (time.perf_counter() - t0) * 1000
         lexical_ids: list[str] = []
         if mode in ("fused", "lexical"):
             t0 = time.perf_counter()
-            index = self._lexical()
             lexical_ids = [h.id for h in index.search(query, fetch, since, until, sources)]
             timings["lexical"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        dense_ids = [h.id for h in dense]
-        rankings = [r for r in (dense_ids, lexical_ids) if r]
-        fused = rrf(rankings, self.settings.rrf_k)
+        dense_ids = [cid for cid, _ in dense]
+        fused = rrf([r for r in (dense_ids, lexical_ids) if r], self.settings.rrf_k)
         order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        hits = {h.id: h for h in dense}
-        missing = [cid for cid in order if cid not in hits]
-        hits.update(self.store.get_chunks(missing))
+        chosen = self._diversify(order, index, k)
+        hits = self.store.get_chunks(chosen)
+        chosen = [cid for cid in chosen if cid in hits]  # deleted since the index was built
+        similarity = {cid: 1.0 - dist for cid, dist in dense}
+        need = [cid for cid in chosen if cid not in similarity]
+        for cid, vec in self.store.embeddings_for_ids(need).items():
+            similarity[cid] = float(np.dot(vec, qvec))
+        timings["fuse"] = (time.perf_counter() - t0) * 1000
+        self.last_timings = timings
+
         dense_rank = {cid: r for r, cid in enumerate(dense_ids, start=1)}
         lex_rank = {cid: r for r, cid in enumerate(lexical_ids, start=1)}
+        return [
+            _passage(
+                n,
+                hits[cid],
+                fused[cid],
+                dense_rank.get(cid),
+                lex_rank.get(cid),
+                similarity.get(cid, 0.0),
+            )
+            for n, cid in enumerate(chosen, start=1)
+        ]
 
+    def _dense(
+        self,
+        qvec: np.ndarray,
+        fetch: int,
+        index: LexicalIndex,
+        since: dt.date | None,
+        until: dt.date | None,
+        sources: Sequence[str] | None,
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks that pass the filters.
+
+        Chroma's filtered search is slow (it scans metadata), so first ask for a wider unfiltered
+        neighbourhood and filter it in memory with the index's table; only when too few survive
+        (a very selective filter) fall back to Chroma's own ``where`` search.
+        """
+        mask = index.filter_mask(since, until, sources)
+        if mask is None:
+            return self.store.query_ids(qvec, fetch)
+        wide = self.store.query_ids(qvec, fetch * 4)
+        kept = []
+        for cid, dist in wide:
+            pos = index.position.get(cid)
+            if pos is not None and mask[pos]:
+                kept.append((cid, dist))
+        if len(kept) >= fetch or len(wide) < fetch * 4:
+            return kept[:fetch]
+        allowed = int(mask.sum())
+        if allowed == 0:
+            return []
+        return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, until, sources))
+
+    def _diversify(self, order: list[str], index: LexicalIndex, k: int) -> list[str]:
+        """Top k with identical texts shown once and at most ``max_per_article`` per article."""
         chosen: list[str] = []
         per_article: dict[str, int] = {}
         seen_text: set[str] = set()
+        unknown = [cid for cid in order[: k * 8] if cid not in index.position]
+        extra = self.store.get_chunks(unknown) if unknown else {}
         for cid in order:
-            hit = hits.get(cid)
-            if hit is None:  # deleted between the two searches
+            pos = index.position.get(cid)
+            if pos is not None:
+                aid, text_hash = index.article_ids[pos], index.text_hashes[pos]
+            elif cid in extra:  # written after the index was built
+                aid = str(extra[cid].meta.get("article_id", ""))
+                text_hash = str(extra[cid].meta.get("text_hash", cid))
+            else:
                 continue
-            aid = str(hit.meta.get("article_id", ""))
-            text_hash = str(hit.meta.get("text_hash", cid))
             if text_hash in seen_text or per_article.get(aid, 0) >= self.settings.max_per_article:
                 continue
             seen_text.add(text_hash)
@@ -107,34 +162,31 @@ class Retriever:
             chosen.append(cid)
             if len(chosen) == k:
                 break
+        return chosen
 
-        similarity = {h.id: 1.0 - h.distance for h in dense}
-        need = [cid for cid in chosen if cid not in similarity]
-        for cid, vec in self.store.embeddings_for_ids(need).items():
-            similarity[cid] = float(np.dot(vec, qvec))
-        timings["fuse"] = (time.perf_counter() - t0) * 1000
-        self.last_timings = timings
 
-        passages = []
-        for n, cid in enumerate(chosen, start=1):
-            hit = hits[cid]
-            m = hit.meta
-            passages.append(
-                Passage(
-                    n=n,
-                    chunk_id=cid,
-                    article_id=str(m.get("article_id", "")),
-                    title=str(m.get("title", "")),
-                    source=m.get("source"),
-                    published=_date(m.get("published")),
-                    url=m.get("url"),
-                    text=hit.text,
-                    start=int(m.get("start", 0)),
-                    end=int(m.get("end", len(hit.text))),
-                    score=round(fused[cid], 6),
-                    dense_rank=dense_rank.get(cid),
-                    lexical_rank=lex_rank.get(cid),
-                    dense_score=round(similarity.get(cid, 0.0), 6),
-                )
-            )
-        return passages
+def _passage(
+    n: int,
+    hit: Hit,
+    score: float,
+    dense_rank: int | None,
+    lexical_rank: int | None,
+    similarity: float,
+) -> Passage:
+    m = hit.meta
+    return Passage(
+        n=n,
+        chunk_id=hit.id,
+        article_id=str(m.get("article_id", "")),
+        title=str(m.get("title", "")),
+        source=m.get("source"),
+        published=_date(m.get("published")),
+        url=m.get("url"),
+        text=hit.text,
+        start=int(m.get("start", 0)),
+        end=int(m.get("end", len(hit.text))),
+        score=round(score, 6),
+        dense_rank=dense_rank,
+        lexical_rank=lexical_rank,
+        dense_score=round(similarity, 6),
+    )

@@ -273,7 +273,7 @@ class Assistant:
         if since and until and since > until:
             msg = f"--since {since} is after --until {until}"
             raise UsageError(msg)
-        if self.store.count() == 0:
+        if len(self.lexical()) == 0:  # the index mirrors the store and is already in memory
             msg = "no articles are indexed yet: run `assistant ingest PATH` first"
             raise EmptyStoreError(msg)
         return self.retriever.search(question, k, since, until, sources, mode)

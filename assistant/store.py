@@ -243,24 +243,17 @@ class ChunkStore:
             for i, d, m in zip(got["ids"], docs, metas, strict=False)
         }
 
-    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        count = self.count()
-        if count == 0:
+    def query_ids(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine distances only (fetching metadata is the slow part)."""
+        if n <= 0:
             return []
         res = self.collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(n, count),
-            where=where,
-            include=["documents", "metadatas", "distances"],
+            query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"]
         )
-        ids = res["ids"][0]
-        docs = (res["documents"] or [[]])[0]
-        metas = (res["metadatas"] or [[]])[0]
         dists = (res["distances"] or [[]])[0]
-        return [
-            Hit(i, d or "", dict(m or {}), float(s))
-            for i, d, m, s in zip(ids, docs, metas, dists, strict=False)
-        ]
+        return [(i, float(d)) for i, d in zip(res["ids"][0], dists, strict=False)]
 
     def iter_all(
         self, batch: int = 5000
