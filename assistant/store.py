@@ -149,7 +149,8 @@ class ChunkStore:
     # --- collection-level metadata ---------------------------------------------------------------
 
     def _metadata(self) -> dict[str, Any]:
-        col = self.client.get_collection(self.settings.collection)
+        _ = self.collection  # created on first use
+        col = self.client.get_collection(self.settings.collection)  # fresh: others may write
         return dict(col.metadata or {})
 
     def embedding_model(self) -> str | None:
