@@ -212,7 +212,7 @@ class Assistant:
         return report
 
     def _write(self, todo: list[tuple[Article, list[Chunk], bool]], report: IngestReport) -> None:
-        """Embed what is new (identical texts once) and write article by article."""
+        """Embed what is new (identical texts once) and write the batch."""
         all_chunks = [c for _, chunks, _ in todo for c in chunks]
         vectors: dict[str, np.ndarray] = self.store.embeddings_for_texts(
             [c.text_hash for c in all_chunks]
@@ -227,14 +227,13 @@ class Assistant:
             report.seconds_embedding += time.perf_counter() - t0
             report.chunks_embedded += len(fresh)
             vectors.update(zip(fresh.keys(), embedded, strict=True))
-        for _article, chunks, existed in todo:
-            matrix = np.stack([vectors[c.text_hash] for c in chunks])
-            self.store.write_article(chunks, matrix)
-            report.chunks_added += len(chunks)
-            if existed:
-                report.updated += 1
-            else:
-                report.new += 1
+        chunks = [c for _, cs, _ in todo for c in cs]
+        matrix = np.stack([vectors[c.text_hash] for c in chunks])
+        replacing = [article.id for article, _, existed in todo if existed]
+        self.store.write_chunks(chunks, matrix, replacing)
+        report.chunks_added += len(chunks)
+        report.updated += len(replacing)
+        report.new += len(todo) - len(replacing)
 
     def delete(self, article_id: str) -> int:
         """Remove an article from every index; returns the number of chunks removed."""

@@ -306,16 +306,18 @@ class ChunkStore:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def write_article(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Put one article's chunks in, then remove its stale ones.
+    def write_chunks(
+        self, chunks: Sequence[Chunk], vectors: np.ndarray, replacing: Sequence[str] = ()
+    ) -> None:
+        """Upsert chunks (of any number of articles), then drop stale chunks of ``replacing``.
 
         New chunk ids differ from old ones whenever the content changed, so a crash between the two
         steps leaves old + new chunks, which ``article_states`` reports as not current and the next
-        ingest repairs.
+        ingest repairs; a crash inside an upsert leaves an article short of its chunk count, which
+        is reported the same way. Articles that were not in the store have nothing stale.
         """
         if not chunks:
             return
-        article_id = chunks[0].article_id
         ids = [c.id for c in chunks]
         max_batch = self.client.get_max_batch_size()
         for i in range(0, len(chunks), max_batch):
@@ -326,10 +328,12 @@ class ChunkStore:
                 documents=[c.text for c in part],
                 metadatas=[chunk_metadata(c) for c in part],
             )
-        keep = set(ids)
-        stale = [cid for cid in self.article_chunk_ids(article_id) if cid not in keep]
-        if stale:
-            self.collection.delete(ids=stale)
+        if replacing:
+            keep = set(ids)
+            got = self.collection.get(where={"article_id": {"$in": list(replacing)}}, include=[])
+            stale = [cid for cid in got["ids"] if cid not in keep]
+            if stale:
+                self.collection.delete(ids=stale)
 
     def delete_article(self, article_id: str) -> int:
         ids = self.article_chunk_ids(article_id)
