@@ -8,8 +8,12 @@ passage (one sentence or two adjacent ones) that supports it best and scores the
 - *similarity*: cosine of the sentence and the span embeddings, rescaled so that unrelated text
   scores 0 (used only when an embedder is given);
 - *penalties* for contradiction: a number in the sentence that the span (or the passage's title
-  and date) does not contain, a name missing from the whole passage, or a negation present on one
-  side only.
+  and date) does not contain, a name missing from the whole passage, a negation present on one
+  side only (also when another sentence of the passage says the opposite), or an antonym ("rose"
+  where the span says "fell").
+
+Sentences of a passage that address an AI ("ignore previous instructions", "SYSTEM: ...", fake
+``<source>`` tags) never count as support: an injected claim cannot verify itself.
 
 ``support = (0.55 * overlap + 0.45 * similarity) * penalties``; a citation is *supported* when
 ``support >= threshold``. Offsets are into the article text (``passage.start`` + offset in
@@ -47,7 +51,7 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
         _words(
@@ -94,6 +98,18 @@ _IRREGULAR = dict(
         sped:speed upheld:uphold"""
     )
 )
+_DEMONYM = re.compile(r"(?:es|ian|ish|ean)$")  # stems: japanes, iranian, british, european
+
+
+def _antonyms(pairs: str) -> dict[str, set[str]]:
+    table: dict[str, set[str]] = {}
+    for pair in pairs.split():
+        a, b = (stem(w) for w in pair.split(":"))
+        table.setdefault(a, set()).add(b)
+        table.setdefault(b, set()).add(a)
+    return table
+
+
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|sources?|"
     r"above|previous|guidelines)\b|(?:^|\n|\(quoted\) )\s*(?:system|assistant|developer)\s*:|"
@@ -182,8 +198,8 @@ def _stemmer():  # type: ignore[no-untyped-def]
 def stem(word: str) -> str:
     word = word.lower().replace("’", "'")
     word = word.removesuffix("'s").strip("'-")
-    if word in _NUMBER_WORDS:
-        return _NUMBER_WORDS[word]
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS[word]
     word = _IRREGULAR.get(word, word)
     stemmer = _stemmer()
     if stemmer is not None:
@@ -192,6 +208,17 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word  # pragma: no cover
+
+
+_ANTONYMS = _antonyms(
+    """rise:fall rose:fell increase:decrease increased:decreased up:down gain:loss gained:lost
+    win:lose won:lost higher:lower more:less most:least approve:reject approved:rejected
+    accept:refuse accepted:refused open:close opened:closed start:end started:ended begin:end
+    raise:cut raised:cut expand:shrink grew:shrank strong:weak strengthen:weaken ally:enemy
+    support:oppose supported:opposed allow:ban allowed:banned legal:illegal guilty:innocent
+    convicted:acquitted alive:dead survive:die survived:died arrive:leave arrived:left
+    maximum:minimum majority:minority profit:loss surplus:deficit buy:sell bought:sold"""
+)
 
 
 def normalise_number(text: str) -> str:
@@ -214,7 +241,7 @@ def content_tokens(text: str) -> list[str]:
 
 def numbers(text: str) -> set[str]:
     found = {normalise_number(n) for n in _NUMBER.findall(text)}
-    found |= {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+    found |= {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
     return found
 
 
@@ -332,7 +359,8 @@ def overlap_score(claim: str, span: str, extra: Collection[str] = ()) -> float:
 
 
 def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
-    """1.0 when nothing contradicts; lower for missing numbers or names, or flipped negation."""
+    """1.0 when nothing contradicts; lower for a missing number or name, a flipped negation or
+    an antonym of a word of the span ("rose" where the span says "fell")."""
     penalty = 1.0
     meta = f"{passage.title} {passage.source or ''} {passage.published or ''}"
     if passage.published:
@@ -342,11 +370,17 @@ def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     for number in numbers(claim) - allowed_numbers:
         penalty *= 0.6 if number in passage_numbers else 0.3
     context = set(content_tokens(f"{passage.text} {passage.title} {passage.source or ''}"))
-    missing_names = [n for n in names(claim) if n not in context]
+    # demonyms ("Japanese" for a story set in Tokyo) paraphrase places; they are not checked
+    missing_names = [n for n in names(claim) if n not in context and not _DEMONYM.search(n)]
     penalty *= 0.5 ** min(len(missing_names), 2)
-    shared = set(content_tokens(claim)) & set(content_tokens(span))
+    claim_tokens, span_tokens = set(content_tokens(claim)), set(content_tokens(span))
+    shared = claim_tokens & span_tokens
     if negated_near(strip_markers(claim), shared) != negated_near(span, shared):
         penalty *= 0.5
+    for word in claim_tokens - span_tokens:
+        if _ANTONYMS.get(word, set()) & span_tokens:  # "rose" where the source says "fell"
+            penalty *= 0.4
+            break
     return penalty
 
 
@@ -419,14 +453,20 @@ def make_citation(
     )
 
 
+def _plain(value: str) -> str:
+    return " ".join(
+        re.sub(r"[^a-z ]", " ", value.lower().replace("’", "").replace("'", "")).split()
+    )
+
+
 def is_refusal(text: str, refusal: str) -> bool:
-    """Whether ``text`` is (or starts with) the refusal sentence, ignoring case and quotes."""
-
-    def norm(value: str) -> str:
-        return re.sub(r"[^a-z ]", "", value.lower().replace("’", "'").replace("'", ""))
-
-    body, target = norm(strip_markers(text)).strip(), norm(refusal).strip()
-    return bool(target) and body.startswith(target)
+    """Whether ``text`` refuses: it starts with the refusal sentence, or contains it and cites
+    nothing (``"The sources are unclear, so: The articles don't say."``). Case and quotes are
+    ignored."""
+    body, target = _plain(strip_markers(text)), _plain(refusal)
+    if not target:
+        return False
+    return body.startswith(target) or (target in body and not parse_markers(text))
 
 
 def is_claim(sentence: str) -> bool:

@@ -19,12 +19,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.answer import Answerer
 from assistant.citations import verify
 from assistant.config import Settings
 from assistant.llm import build_chat_model, describe_backend
-from assistant.models import Answer, Passage
+from assistant.models import Answer, Citation, Passage
 from tests.fakes import HashEmbedder
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -132,20 +133,45 @@ def test_answer_through_a_real_server(server_url: str) -> None:
     assert len(tokens) > 1 and all(isinstance(t, str) for t in tokens), "the answer did not stream"
     assert "".join(tokens).strip()
     assert answer.timings_ms["generate"] > 0
-    if answer.refused:
-        return  # a tiny model may refuse; the refusal path is still the real one
-    threshold = settings.support_threshold
-    for c in answer.citations:  # whatever the model wrote, every citation is checked
-        assert ARTICLES[c.article_id][c.start : c.end] == c.quote
-        assert c.supported == (c.support >= threshold) and 0.0 <= c.support <= 1.0
-    for sentence in {c.sentence for c in answer.citations}:
-        if not any(c.supported for c in answer.citations if c.sentence == sentence):
-            assert sentence in answer.unsupported_sentences
+    _check_citations(answer.citations, answer.unsupported_sentences, settings.support_threshold)
 
     # An invented claim added to the real output is flagged, whatever the model said.
     invented = "Zarif met the Japanese emperor in Osaka on Friday [1]."
-    checked = verify(f"{answer.answer} {invented}", passages, HashEmbedder(), threshold)
+    checked = verify(f"{answer.answer} {invented}", passages, HashEmbedder(), 0.45)
     assert invented.replace(" [1]", "") in checked.unsupported_sentences
+
+
+def test_real_model_output_with_markers_is_verified(server_url: str) -> None:
+    """Ask the model to copy a cited text (a tiny model garbles it): whatever comes back, each
+    marker is checked and the claim about Osaka, which no passage supports, is flagged."""
+    settings = Settings(
+        _env_file=None, llm_base_url=server_url, llm_model="smollm2", llm_max_tokens=64,
+        llm_timeout=60, llm_max_retries=0,
+    )  # fmt: skip
+    chat = build_chat_model(settings)
+    assert chat is not None
+    text = "Zarif met officials in Tokyo on Monday [1]. Zarif met the emperor in Osaka [2]."
+    messages = [
+        SystemMessage("You repeat text exactly."),
+        HumanMessage(f"Repeat exactly, without any change:\n{text}"),
+    ]
+    output = "".join(str(chunk.text) for chunk in chat.stream(messages))
+    assert output.strip()
+    checked = verify(output, _passages(), HashEmbedder(), settings.support_threshold)
+    assert checked.citations, f"the model kept no marker: {output!r}"
+    _check_citations(checked.citations, checked.unsupported_sentences, 0.45)
+    for citation in checked.citations:
+        if "osaka" in citation.sentence.lower():
+            assert not citation.supported
+
+
+def _check_citations(citations: list[Citation], unsupported: list[str], threshold: float) -> None:
+    for c in citations:  # whatever the model wrote, every citation is checked and maps back
+        assert ARTICLES[c.article_id][c.start : c.end] == c.quote
+        assert c.supported == (c.support >= threshold) and 0.0 <= c.support <= 1.0
+    for sentence in {c.sentence for c in citations}:
+        if not any(c.supported for c in citations if c.sentence == sentence):
+            assert sentence in unsupported
 
 
 def test_choose_through_a_real_server(server_url: str) -> None:

@@ -134,10 +134,23 @@ def test_invalid_markers_and_unsupported_claims_are_reported(settings: Settings)
     assert [c.supported for c in answer.citations] == [True, False]
 
 
-def test_llm_refusal_sentence_means_refused(settings: Settings) -> None:
-    _, answer = run(Answerer(settings, scripted("The articles don't say."), None), "Who?",
-                    [passage(1, "a1")])  # fmt: skip
-    assert answer.refused and answer.answer == "The articles don't say." and not answer.citations
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The articles don't say.",
+        "THE ARTICLES DON’T SAY.",
+        "The sources are not clear, so the answer is: The articles don't say.",
+    ],
+)
+def test_llm_refusal_sentence_means_refused(settings: Settings, reply: str) -> None:
+    _, answer = run(Answerer(settings, scripted(reply), None), "Who?", [passage(1, "a1")])
+    assert answer.refused and answer.answer == reply and not answer.citations
+
+
+def test_partial_answer_mentioning_the_refusal_is_not_a_refusal(settings: Settings) -> None:
+    reply = "Zarif met officials in Tokyo [1]. The articles don't say what they discussed."
+    _, answer = run(Answerer(settings, scripted(reply), None), "Who?", [passage(1, "a1")])
+    assert not answer.refused and answer.citations
 
 
 @pytest.mark.parametrize("with_llm", [True, False])
@@ -179,7 +192,7 @@ def test_condense_heuristic(settings: Settings) -> None:
     assert rewritten.endswith("When did he join?") and "Twitter" in rewritten and "CEO" in rewritten
     assert "What about Meta?" in answerer.condense("What about Meta?", history)
     assert "Twitter" in answerer.condense("What about Meta?", history)
-    standalone = "Which countries did NATO invite in June?"
+    standalone = "Which countries did NATO invite this week?"
     assert answerer.condense(standalone, history) == standalone
 
 
