@@ -82,9 +82,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
     llm_max_tokens: int = Field(default=512, ge=16)
     refuse_threshold: float = Field(
-        default=0.30,
-        description="Refuse when the best passage's relevance is below this (calibrated on "
-        "squad2-dev, see benchmarks/bench_refusal.py).",
+        default=0.55,
+        description="Refuse when the best passage's cosine similarity to the question is below "
+        "this. Calibrated on squad2-dev (best balanced accuracy among thresholds that refuse at "
+        "most ~12% of RealTimeQA questions whose gold article is in the corpus); see "
+        "benchmarks/bench_refusal.py.",
     )
     support_threshold: float = Field(
         default=0.45, description="A cited sentence whose support is below this is flagged."
