@@ -278,6 +278,33 @@ def test_llm_down_is_one_message_and_the_next_question_works(store: Assistant) -
     assert answers(at)
 
 
+class DropsMidStream(GenericFakeChatModel):
+    """Streams a few tokens, then the connection to the LLM server goes away."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        for token in ["Al-Shammari ", "praised ", "Iran "]:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+        raise ConnectionError("Connection reset by peer")
+
+
+def test_llm_server_going_away_mid_stream_is_one_message_and_next_works(store: Assistant) -> None:
+    broken = Assistant(
+        store.settings, embedder=store.embedder, chat_model=DropsMidStream(messages=iter([]))
+    )
+    state = {"assistant": broken}
+    at = AppTest.from_function(_app, args=(lambda: state["assistant"],), default_timeout=60)
+    at.run()
+    ask(at, QUESTION)
+    assert len(at.error) == 1 and "Traceback" not in at.error[0].value
+    assert not at.exception
+    state["assistant"] = llm_assistant(store, GOOD_REPLY)  # the server is back
+    ask(at, QUESTION)
+    assert len(at.error) == 1 and answers(at)
+
+
 # --- upload ---------------------------------------------------------------------------------
 
 
