@@ -51,7 +51,10 @@ class Settings(BaseSettings):
 
     # --- chunking ----------------------------------------------------------------------------
     chunk_tokens: int = Field(
-        default=180, ge=32, description="Target chunk size in tokens (model reads 256 wordpieces)."
+        default=220,
+        ge=32,
+        description="Target chunk size in tokens (about 250 wordpieces; the model reads 256). "
+        "220 beat 180 on RealTimeQA dev: Hit@5 0.766 vs 0.745, choice accuracy 0.732 vs 0.696.",
     )
     chunk_overlap: int = Field(default=40, ge=0, description="Overlap between chunks in tokens.")
     min_article_chars: int = Field(

@@ -96,6 +96,11 @@ class Assistant:
             return "llm" if self.settings.llm_configured else "extractive"
         return "llm" if self._chat_model_arg else "extractive"
 
+    @property
+    def chunking(self) -> str:
+        """Chunking settings stored with each chunk: changing them re-chunks on the next ingest."""
+        return f"tokens={self.settings.chunk_tokens};overlap={self.settings.chunk_overlap};v1"
+
     def lexical(self) -> LexicalIndex:
         """The BM25 index, rebuilt from the store whenever the store's generation moved on."""
         generation = self.store.generation()
@@ -170,7 +175,7 @@ class Assistant:
                 todo: list[tuple[Article, list[Chunk], bool]] = []
                 for aid, art in batch.items():
                     state = states.get(aid)
-                    if state is not None and state.is_current(art.content_hash):
+                    if state is not None and state.is_current(art.content_hash, self.chunking):
                         report.unchanged += 1
                         continue
                     chunks = chunk_article(
@@ -230,7 +235,7 @@ class Assistant:
         chunks = [c for _, cs, _ in todo for c in cs]
         matrix = np.stack([vectors[c.text_hash] for c in chunks])
         replacing = [article.id for article, _, existed in todo if existed]
-        self.store.write_chunks(chunks, matrix, replacing)
+        self.store.write_chunks(chunks, matrix, replacing, self.chunking)
         report.chunks_added += len(chunks)
         report.updated += len(replacing)
         report.new += len(todo) - len(replacing)

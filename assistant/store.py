@@ -41,9 +41,15 @@ class ArticleState:
     hashes: frozenset[str]
     chunks: int
     expected: int
+    chunkings: frozenset[str] = frozenset()
 
-    def is_current(self, content_hash: str) -> bool:
-        return self.hashes == {content_hash} and self.chunks == self.expected
+    def is_current(self, content_hash: str, chunking: str = "") -> bool:
+        """Same content, all chunks present, and cut with the same chunking settings."""
+        return (
+            self.hashes == {content_hash}
+            and self.chunks == self.expected
+            and (not chunking or self.chunkings == {chunking})
+        )
 
 
 @dataclass
@@ -78,9 +84,10 @@ def make_client(settings: Settings) -> ClientAPI:
     )
 
 
-def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+def chunk_metadata(chunk: Chunk, chunking: str = "") -> dict[str, Any]:
     """Chroma metadata for a chunk (no None values; dates also as sortable ints)."""
     meta: dict[str, Any] = {
+        "chunking": chunking,
         "article_id": chunk.article_id,
         "chunk_index": chunk.index,
         "chunk_count": chunk.count,
@@ -203,6 +210,7 @@ class ChunkStore:
             for aid, metas in per.items():
                 states[aid] = ArticleState(
                     hashes=frozenset(str(m.get("content_hash", "")) for m in metas),
+                    chunkings=frozenset(str(m.get("chunking", "")) for m in metas),
                     chunks=len(metas),
                     expected=int(metas[0].get("chunk_count", -1)),
                 )
@@ -307,7 +315,11 @@ class ChunkStore:
     # --- writes --------------------------------------------------------------------------------
 
     def write_chunks(
-        self, chunks: Sequence[Chunk], vectors: np.ndarray, replacing: Sequence[str] = ()
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        replacing: Sequence[str] = (),
+        chunking: str = "",
     ) -> None:
         """Upsert chunks (of any number of articles), then drop stale chunks of ``replacing``.
 
@@ -326,7 +338,7 @@ class ChunkStore:
                 ids=ids[i : i + max_batch],
                 embeddings=vectors[i : i + max_batch],
                 documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c) for c in part],
+                metadatas=[chunk_metadata(c, chunking) for c in part],
             )
         if replacing:
             keep = set(ids)

@@ -216,3 +216,16 @@ def test_real_minilm_finds_the_al_shammari_paragraph(tmp_path: Path) -> None:
     passages = a.search("Who did Hatami talk to?", k=3)
     assert "telephone conversation with his new Iraqi counterpart" in passages[0].text
     assert "Al-Shammari" in passages[0].text
+
+
+def test_changing_chunk_settings_rechunks_and_reuses_vectors(make_assistant, embedder) -> None:
+    a = make_assistant(chunk_tokens=60, chunk_overlap=10)
+    a.ingest_articles([_long_article("long", "harbour")])
+    small = set(a.store.article_chunk_ids("long"))
+    b = make_assistant(chunk_tokens=120, chunk_overlap=10)
+    report = b.ingest_articles([_long_article("long", "harbour")])
+    assert report.updated == 1
+    big = set(b.store.article_chunk_ids("long"))
+    assert len(big) < len(small)
+    again = b.ingest_articles([_long_article("long", "harbour")])
+    assert again.unchanged == 1 and again.chunks_embedded == 0
