@@ -48,11 +48,13 @@ class ReusedVectors:
         return self.inner.embed_query(text)
 
 
-def load_vectors(source: Path, backend: str) -> dict[str, np.ndarray]:
+def load_vectors(source: Path, backend: str, collection: str) -> dict[str, np.ndarray]:
     from assistant.config import Settings
     from assistant.store import ChunkStore
 
-    store = ChunkStore(Settings(store_dir=source, embed_backend=backend, _env_file=None))
+    store = ChunkStore(
+        Settings(store_dir=source, embed_backend=backend, collection=collection, _env_file=None)
+    )
     known: dict[str, np.ndarray] = {}
     offset = 0
     while True:
@@ -114,6 +116,7 @@ def main() -> None:
     )
     ap.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
     ap.add_argument("--sizes", default="2000,20000,100000")
+    ap.add_argument("--source-collection", default="news")
     args = ap.parse_args()
 
     from assistant.config import Settings
@@ -124,7 +127,7 @@ def main() -> None:
 
     base = Settings(embed_backend=args.backend, _env_file=None)
     t0 = time.perf_counter()
-    embedder = ReusedVectors(get_embedder(base), load_vectors(args.source_store, args.backend))
+    embedder = ReusedVectors(get_embedder(base), load_vectors(args.source_store, args.backend, args.source_collection))
     print(f"loaded {len(embedder.known)} stored vectors in {time.perf_counter() - t0:.1f}s")
     articles = [a for a in iter_articles([args.corpus]) if isinstance(a, Article)]
     questions = [json.loads(x) for x in args.questions.open(encoding="utf-8") if x.strip()]

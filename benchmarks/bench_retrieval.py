@@ -59,6 +59,7 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, required=True)
     ap.add_argument("--store", type=Path, required=True, help="Store folder (reused across runs).")
     ap.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
+    ap.add_argument("--collection", default="news")
     ap.add_argument("--name", default="", help="Suffix of the result file.")
     args = ap.parse_args()
 
@@ -66,7 +67,11 @@ def main() -> None:
     from assistant.service import Assistant
 
     settings = Settings(
-        store_dir=args.store, embed_backend=args.backend, max_per_article=1, _env_file=None
+        store_dir=args.store,
+        collection=args.collection,
+        embed_backend=args.backend,
+        max_per_article=1,
+        _env_file=None,
     )
     assistant = Assistant(settings, chat_model=None)
     t0 = time.perf_counter()
