@@ -126,17 +126,21 @@ class Retriever:
         mask = index.filter_mask(since, until, sources)
         if mask is None:
             return self.store.query_ids(qvec, fetch)
-        wide = self.store.query_ids(qvec, fetch * 4)
-        kept = []
-        for cid, dist in wide:
-            pos = index.position.get(cid)
-            if pos is not None and mask[pos]:
-                kept.append((cid, dist))
-        if len(kept) >= fetch or len(wide) < fetch * 4:
-            return kept[:fetch]
         allowed = int(mask.sum())
         if allowed == 0:
             return []
+        kept: list[tuple[str, float]] = []
+        for widen in (4, 20):  # ids and distances only: a wide neighbourhood costs a few ms
+            wide = self.store.query_ids(qvec, fetch * widen)
+            kept = [
+                (cid, dist)
+                for cid, dist in wide
+                if (pos := index.position.get(cid)) is not None and mask[pos]
+            ]
+            if len(kept) >= fetch or len(wide) < fetch * widen:
+                return kept[:fetch]
+        if len(kept) >= fetch // 2:
+            return kept
         return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, until, sources))
 
     def _diversify(self, order: list[str], index: LexicalIndex, k: int) -> list[str]:

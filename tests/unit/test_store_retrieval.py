@@ -229,3 +229,26 @@ def test_changing_chunk_settings_rechunks_and_reuses_vectors(make_assistant, emb
     assert len(big) < len(small)
     again = b.ingest_articles([_long_article("long", "harbour")])
     assert again.unchanged == 1 and again.chunks_embedded == 0
+
+
+def test_selective_filter_falls_back_to_chroma_where(make_assistant) -> None:
+    """A filter that the wide unfiltered neighbourhood barely meets still finds its article."""
+    a = make_assistant(fetch_k=5)
+    many = [
+        Article(
+            id=f"c{i}",
+            title=f"Common {i}",
+            source="Common Wire",
+            text=f"Common story {i} about the regional harbour budget and its committee.",
+        )
+        for i in range(500)
+    ]
+    rare = Article(
+        id="rare",
+        title="Rare",
+        source="Rare Post",
+        text="A short note on gardening tools and compost heaps in spring.",
+    )
+    a.ingest_articles([*many, rare])
+    passages = a.search("harbour budget committee", k=5, sources=["Rare Post"], mode="dense")
+    assert [p.article_id for p in passages] == ["rare"]
