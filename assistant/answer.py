@@ -288,6 +288,15 @@ class Answerer:
             base.timings_ms["verify"] = 0.0
             yield base.model_copy(update={"answer": text, "refused": True})
             return
+        # Number sources in the order the answer cites them: the first quote is [1].
+        first_use = list(dict.fromkeys(s.passage.n for s in picked))
+        order = first_use + [p.n for p in passages if p.n not in first_use]
+        renumbered = {
+            old: next(p for p in passages if p.n == old).model_copy(update={"n": new})
+            for new, old in enumerate(order, start=1)
+        }
+        picked = [_Sentence(renumbered[s.passage.n], s.start, s.end) for s in picked]
+        base = base.model_copy(update={"passages": sorted(renumbered.values(), key=lambda p: p.n)})
         citations, pieces = [], []
         for i, sentence in enumerate(picked):
             shown = _BRACKET_NUMBER.sub(r"(\1)", " ".join(sentence.text.split()))

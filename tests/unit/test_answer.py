@@ -212,7 +212,10 @@ def test_extractive_answer_quotes_passages_exactly(settings: Settings) -> None:
         assert f"{c.quote} [{c.n}]" in answer.answer and c.supported
     assert "The talks lasted three hours, officials said." in [c.quote for c in answer.citations]
     body, sources = answer.answer.split("\n\nSources: ")
-    assert "[2] Tasnim, 2019-08-10" in sources
+    assert sources.startswith("[1] ") and "Tasnim, 2019-08-10" in sources
+    assert answer.citations[0].n == 1  # sources are numbered in the order the answer cites them
+    for c in answer.citations:
+        assert answer.passages[c.n - 1].chunk_id == c.chunk_id
     assert "Cookie" not in body
 
 
@@ -261,3 +264,41 @@ def test_pick_choice_falls_back_when_the_llm_reply_names_no_choice(settings: Set
         "Which two countries did NATO invite?", CHOICES, [passage(1, "a3")]
     )
     assert best == "Sweden and Finland"
+
+
+def test_extractive_sources_are_numbered_in_citation_order() -> None:
+    from assistant.answer import Answerer
+    from assistant.config import Settings
+    from assistant.models import Answer, Passage
+    from tests.fakes import HashEmbedder
+
+    weak = Passage(
+        n=1,
+        chunk_id="c1",
+        article_id="a",
+        text="Officials met in the capital on Monday to talk.",
+        start=0,
+        end=46,
+        dense_score=0.9,
+    )
+    strong = Passage(
+        n=2,
+        chunk_id="c2",
+        article_id="b",
+        text="Al-Shammari praised Iran for supporting Iraq against terrorist groups.",
+        start=100,
+        end=170,
+        dense_score=0.9,
+    )
+    answerer = Answerer(Settings(_env_file=None, extractive_sentences=1), None, HashEmbedder())
+    final = next(
+        x
+        for x in answerer.stream(
+            "Q", "What did Al-Shammari praise Iran for?", [weak, strong], None, {}
+        )
+        if isinstance(x, Answer)
+    )
+    assert final.answer.startswith("Al-Shammari praised Iran") and "[1]" in final.answer
+    assert final.citations[0].n == 1 and final.citations[0].chunk_id == "c2"
+    assert [(p.n, p.chunk_id) for p in final.passages] == [(1, "c2"), (2, "c1")]
+    assert final.citations[0].start == 100
