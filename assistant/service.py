@@ -232,11 +232,10 @@ class Assistant:
             report.seconds_embedding += time.perf_counter() - t0
             report.chunks_embedded += len(fresh)
             vectors.update(zip(fresh.keys(), embedded, strict=True))
-        chunks = [c for _, cs, _ in todo for c in cs]
-        matrix = np.stack([vectors[c.text_hash] for c in chunks])
+        matrix = np.stack([vectors[c.text_hash] for c in all_chunks])
         replacing = [article.id for article, _, existed in todo if existed]
-        self.store.write_chunks(chunks, matrix, replacing, self.chunking)
-        report.chunks_added += len(chunks)
+        self.store.write_chunks(all_chunks, matrix, replacing, self.chunking)
+        report.chunks_added += len(all_chunks)
         report.updated += len(replacing)
         report.new += len(todo) - len(replacing)
 
