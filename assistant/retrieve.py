@@ -16,6 +16,7 @@ from assistant.models import Passage
 from assistant.store import ChunkStore, Hit, build_where
 
 MODES = ("fused", "dense", "lexical")
+EXACT_LIMIT = 2000  # a filter passing at most this many chunks is searched exactly
 
 
 def _date(value: Any) -> dt.date | None:
@@ -141,6 +142,11 @@ class Retriever:
                 return kept[:fetch]
         if len(kept) >= fetch // 2:
             return kept
+        if allowed <= EXACT_LIMIT:  # few chunks pass: score them all exactly
+            ids = [index.ids[i] for i in np.flatnonzero(mask)]
+            vectors = self.store.embeddings_for_ids(ids)
+            scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())
+            return [(cid, dist) for dist, cid in scored[:fetch]]
         return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, until, sources))
 
     def _diversify(self, order: list[str], index: LexicalIndex, k: int) -> list[str]:
