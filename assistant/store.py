@@ -13,6 +13,7 @@ which the lexical index uses to notice that it is stale.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -122,13 +123,44 @@ def build_where(
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+class _Retrying:
+    """A collection whose calls are retried a few times on Chroma's transient internal errors.
+
+    A Chroma server answers "Error creating hnsw segment reader: Nothing found on disk" for a short
+    while when several processes write to a new collection at once; the next try succeeds.
+    """
+
+    def __init__(self, inner: Any, tries: int = 6) -> None:
+        self._inner = inner
+        self._tries = tries
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from chromadb.errors import InternalError
+
+            for attempt in range(self._tries):
+                try:
+                    return attr(*args, **kwargs)
+                except InternalError:
+                    if attempt == self._tries - 1:
+                        raise
+                    time.sleep(0.2 * 2**attempt)
+            return None  # pragma: no cover - the loop returns or raises
+
+        return call
+
+
 class ChunkStore:
     """Chunks with their vectors in one Chroma collection."""
 
     def __init__(self, settings: Settings, client: ClientAPI | None = None) -> None:
         self.settings = settings
         self._client = client
-        self._collection: Collection | None = None
+        self._collection: Any = None  # a Collection behind a retrying proxy
 
     @property
     def client(self) -> ClientAPI:
@@ -137,13 +169,15 @@ class ChunkStore:
         return self._client
 
     @property
-    def collection(self) -> Collection:
+    def collection(self) -> Collection:  # the proxy has the same methods
         if self._collection is None:
             try:
-                self._collection = self.client.get_or_create_collection(
-                    self.settings.collection,
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
+                self._collection = _Retrying(
+                    self.client.get_or_create_collection(
+                        self.settings.collection,
+                        embedding_function=None,
+                        configuration={"hnsw": {"space": "cosine"}},
+                    )
                 )
             except StoreError:
                 raise
