@@ -228,17 +228,7 @@ def evaluate_case(
     judge_model: BaseChatModel | None = None,
 ) -> CaseResult:
     """Search, ask (and choose) one question and score it."""
-    row = CaseResult(
-        id=case.id,
-        index=index,
-        question=case.question,
-        date=case.date.isoformat() if case.date else None,
-        answerable=case.answerable,
-        answers=case.answer,
-        choices=case.choices,
-        evidence=case.evidence,
-        run_key=run_key,
-    )
+    row = _new_row(case, index, run_key)
     t0 = time.perf_counter()
     passages = assistant.search(case.question, k=max(RETRIEVAL_DEPTH, options.k), until=case.date)
     search_ms = (time.perf_counter() - t0) * 1000
@@ -453,6 +443,11 @@ def _run_pool(
 
 def _failed_row(case: EvalCase, index: int, run_key: str, exc: BaseException) -> CaseResult:
     first = str(exc).splitlines()[0] if str(exc) else ""
+    return _new_row(case, index, run_key, error=f"{type(exc).__name__}: {first}")
+
+
+def _new_row(case: EvalCase, index: int, run_key: str, **extra: Any) -> CaseResult:
+    """A result row holding the question's own fields, before anything is asked."""
     return CaseResult(
         id=case.id,
         index=index,
@@ -463,5 +458,5 @@ def _failed_row(case: EvalCase, index: int, run_key: str, exc: BaseException) ->
         choices=case.choices,
         evidence=case.evidence,
         run_key=run_key,
-        error=f"{type(exc).__name__}: {first}",
+        **extra,
     )
