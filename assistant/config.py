@@ -46,7 +46,6 @@ class Settings(BaseSettings):
         "same vectors as torch, starts fast), 'torch', or 'onnx-int8' (faster, slightly different "
         "vectors, so its own embedding name).",
     )
-    embed_batch_size: int = Field(default=64, ge=1, description="Chunks per embedding batch.")
     embed_threads: int = Field(default=0, ge=0, description="CPU threads for embedding (0 = all).")
 
     # --- chunking ----------------------------------------------------------------------------

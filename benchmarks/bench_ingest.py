@@ -46,6 +46,7 @@ def run_ours(corpus: Path, limit: int | None, backend: str, store: Path) -> dict
     t0 = time.perf_counter()
     assistant.embedder.embed_query("warm up")  # model load is reported apart, as for LangChain
     load_s = time.perf_counter() - t0
+    import chromadb  # noqa: F401  imported before the clock, as langchain_chroma does for LangChain
 
     t0 = time.perf_counter()
     first = assistant.ingest_articles(articles)

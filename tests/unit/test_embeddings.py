@@ -37,6 +37,18 @@ def test_local_runtimes_agree(tmp_path: Path) -> None:
     assert float(q @ ref[0]) > float(q @ ref[1]) + 0.2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_vectors_do_not_depend_on_batch_or_workers(tmp_path: Path, backend: str) -> None:
+    parallel = LocalEmbedder(backend, cache_dir=tmp_path)  # one worker per CPU
+    serial = LocalEmbedder(backend, threads=1, cache_dir=tmp_path)
+    together = parallel.embed_documents(TEXTS * 3)
+    alone = np.stack([serial.embed_query(t) for t in TEXTS])
+    assert together.shape == (9, 384)
+    for k in range(3):  # same order as asked, each text's own vector
+        assert np.allclose(together[3 * k : 3 * k + 3], alone, atol=1e-5)
+
+
 def test_local_embedder_is_shared_per_process() -> None:
     s = Settings(_env_file=None)
     assert get_embedder(s) is get_embedder(s.model_copy())
