@@ -253,16 +253,29 @@ class OpenAIEmbedder:
         return self.embed_documents([text])[0]
 
 
+def backend_for(model_name: str | None) -> str:
+    """The runtime for ``embed_backend=auto``: the one a collection was built with, else int8."""
+    if model_name == LOCAL_MODEL_NAME:
+        return "onnx"  # full precision (torch gives the same vectors)
+    return "onnx-int8"
+
+
 _SHARED: dict[tuple[str, str, int], Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def get_embedder(settings: Settings) -> Embedder:
-    """The embedder named by the settings; one local model per process, however often asked."""
+def get_embedder(settings: Settings, stored_model: str | None = None) -> Embedder:
+    """The embedder named by the settings; one local model per process, however often asked.
+
+    ``stored_model`` is the embedding name recorded in the collection, which ``auto`` follows.
+    """
     if settings.embeddings.startswith("openai:"):
         return OpenAIEmbedder(settings.embeddings.split(":", 1)[1], settings)
-    key = ("local", settings.embed_backend, settings.embed_threads)
+    backend = settings.embed_backend
+    if backend == "auto":
+        backend = backend_for(stored_model)
+    key = ("local", backend, settings.embed_threads)
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = LocalEmbedder(settings.embed_backend, settings.embed_threads)
+            _SHARED[key] = LocalEmbedder(backend, settings.embed_threads)
         return _SHARED[key]

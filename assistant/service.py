@@ -71,7 +71,10 @@ class Assistant:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings)
+            stored = None
+            if self.settings.embed_backend == "auto" and self.settings.embeddings == "local":
+                stored = self.store.embedding_model()
+            self._embedder = get_embedder(self.settings, stored)
         return self._embedder
 
     @property

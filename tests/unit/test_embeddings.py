@@ -111,3 +111,25 @@ def test_openai_embeddings_need_a_key() -> None:
 def test_bad_embeddings_setting_is_rejected() -> None:
     with pytest.raises(ValueError, match="local"):
         Settings(embeddings="bert", _env_file=None)
+
+
+def test_auto_backend_follows_the_collection(tmp_path: Path) -> None:
+    """A new collection gets int8; one built at full precision keeps full precision."""
+    from assistant.errors import EmbeddingMismatchError
+    from assistant.models import Article
+    from assistant.service import Assistant
+
+    fresh = Assistant(Settings(store_dir=tmp_path / "a", _env_file=None), chat_model=None)
+    assert fresh.settings.embed_backend == "auto"
+    assert fresh.embedder.name == "all-MiniLM-L6-v2-int8"
+
+    old = Settings(store_dir=tmp_path / "b", _env_file=None)
+    Assistant(old.model_copy(update={"embed_backend": "onnx"}), chat_model=None).store.claim_embedding_model(
+        "all-MiniLM-L6-v2"
+    )
+    assert Assistant(old, chat_model=None).embedder.name == "all-MiniLM-L6-v2"
+    # naming a runtime that does not match the collection is refused, not mixed
+    forced = Assistant(old.model_copy(update={"embed_backend": "onnx-int8"}), chat_model=None)
+    article = Article(id="x", title="T", text="Some words about a thing that happened today. " * 3)
+    with pytest.raises(EmbeddingMismatchError, match="all-MiniLM-L6-v2"):
+        forced.ingest_articles([article])
