@@ -46,7 +46,11 @@ class Settings(BaseSettings):
         "'onnx-int8' for a new one), 'onnx-int8' (ONNX Runtime, int8 weights: about 2x faster, same "
         "Hit@5 on RealTimeQA dev), 'onnx' (full precision, same vectors as torch) or 'torch'.",
     )
-    embed_threads: int = Field(default=0, ge=0, description="CPU threads for embedding (0 = all).")
+    embed_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Embedding runs at once with ONNX (one thread each) or torch threads; 0 = one per CPU.",
+    )
 
     # --- chunking ----------------------------------------------------------------------------
     chunk_tokens: int = Field(
