@@ -60,6 +60,7 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings()
         self._embedder = embedder
+        self._embedder_injected = embedder is not None
         self._chat_model_arg = chat_model
         self.store = ChunkStore(self.settings, chroma_client)
         self._lexical: LexicalIndex | None = None
@@ -78,6 +79,19 @@ class Assistant:
         return self._embedder
 
     @property
+    def reading_embedder(self) -> Embedder:
+        """Embeddings for answer-side scoring (sentences, choices, citation support).
+
+        They are computed fresh and never compared with stored vectors, so with the local model
+        they use full precision whatever runtime the collection was built with: int8 retrieves as
+        well (same Hit@5) but picked 0.696 of RealTimeQA's choices against 0.732 at full precision.
+        """
+        if self._embedder_injected or self.settings.embeddings != "local":
+            return self.embedder
+        backend = "torch" if self.settings.embed_backend == "torch" else "onnx"
+        return get_embedder(self.settings.model_copy(update={"embed_backend": backend}))
+
+    @property
     def embedder_proxy(self) -> Embedder:
         return _LazyEmbedder(self)
 
@@ -90,7 +104,7 @@ class Assistant:
             chat = self._chat_model_arg
             if chat is True:
                 chat = build_chat_model(self.settings)
-            self._answerer = Answerer(self.settings, chat or None, self.embedder)
+            self._answerer = Answerer(self.settings, chat or None, self.reading_embedder)
         return self._answerer
 
     @property
