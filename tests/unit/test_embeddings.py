@@ -122,6 +122,9 @@ def test_auto_backend_follows_the_collection(tmp_path: Path) -> None:
     fresh = Assistant(Settings(store_dir=tmp_path / "a", _env_file=None), chat_model=None)
     assert fresh.settings.embed_backend == "auto"
     assert fresh.embedder.name == "all-MiniLM-L6-v2-int8"
+    # answer-side scoring never meets stored vectors: it stays at full precision
+    assert fresh.reading_embedder.name == "all-MiniLM-L6-v2"
+    assert fresh.answerer.embedder is fresh.reading_embedder
 
     old = Settings(store_dir=tmp_path / "b", _env_file=None)
     Assistant(old.model_copy(update={"embed_backend": "onnx"}), chat_model=None).store.claim_embedding_model(
