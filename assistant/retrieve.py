@@ -138,7 +138,9 @@ class Retriever:
                 for cid, dist in wide
                 if (pos := index.position.get(cid)) is not None and mask[pos]
             ]
-            if len(kept) >= fetch or len(wide) < fetch * widen:
+            # HNSW may return fewer neighbours than asked without having seen every chunk: only a
+            # neighbourhood as large as the index proves that nothing else passes the filter
+            if len(kept) >= fetch or len(wide) >= len(index):
                 return kept[:fetch]
         if len(kept) >= fetch // 2:
             return kept
