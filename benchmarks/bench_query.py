@@ -127,7 +127,9 @@ def main() -> None:
 
     base = Settings(embed_backend=args.backend, _env_file=None)
     t0 = time.perf_counter()
-    embedder = ReusedVectors(get_embedder(base), load_vectors(args.source_store, args.backend, args.source_collection))
+    embedder = ReusedVectors(
+        get_embedder(base), load_vectors(args.source_store, args.backend, args.source_collection)
+    )
     print(f"loaded {len(embedder.known)} stored vectors in {time.perf_counter() - t0:.1f}s")
     articles = [a for a in iter_articles([args.corpus]) if isinstance(a, Article)]
     questions = [json.loads(x) for x in args.questions.open(encoding="utf-8") if x.strip()]

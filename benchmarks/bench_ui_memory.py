@@ -112,7 +112,9 @@ def main() -> None:
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=args.store, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=args.store, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     rows: list[dict[str, Any]] = []
     try:
         url = f"http://127.0.0.1:{args.port}"
@@ -120,17 +122,25 @@ def main() -> None:
         sampler = RssSampler(proc.pid)
         rows.append({"step": "started", "rss_mb": sampler.now(), "seconds": None})
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--headless", "--no-sandbox"]
+            )
             page = browser.new_page()
             page.goto(url, wait_until="domcontentloaded")
             expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=120_000)
             expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=300_000)
-            rows.append({"step": "page loaded (stats shown)", "rss_mb": sampler.now(), "seconds": None})
+            rows.append(
+                {"step": "page loaded (stats shown)", "rss_mb": sampler.now(), "seconds": None}
+            )
             for i, q in enumerate(questions):
                 t0 = time.perf_counter()
                 _ask(page, expect, q, i)
                 rows.append(
-                    {"step": f"answer {i + 1}", "rss_mb": sampler.now(), "seconds": round(time.perf_counter() - t0, 2)}
+                    {
+                        "step": f"answer {i + 1}",
+                        "rss_mb": sampler.now(),
+                        "seconds": round(time.perf_counter() - t0, 2),
+                    }
                 )
             browser.close()
         sampler.stop()
@@ -147,7 +157,9 @@ def main() -> None:
     ).count()
     print(f"store: {chunks} chunks")
     print(table(rows, ["step", "rss_mb", "seconds"]))
-    path = write_result("ui_memory", {"store_chunks": chunks, "questions": len(questions), "rows": rows})
+    path = write_result(
+        "ui_memory", {"store_chunks": chunks, "questions": len(questions), "rows": rows}
+    )
     print(f"\nwritten {path}")
 
 

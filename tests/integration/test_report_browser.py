@@ -40,7 +40,9 @@ def _passage(n: int, article_id: str, title: str, text: str, url: str | None) ->
 
 def _rows() -> list[CaseResult]:
     hostile = _passage(1, JS_URL, HOSTILE_TITLE, HOSTILE_TEXT, JS_URL)
-    good = _passage(2, "https://good.example/a", "Good article", "Mira Kovac won.", "https://good.example/a")
+    good = _passage(
+        2, "https://good.example/a", "Good article", "Mira Kovac won.", "https://good.example/a"
+    )
     common: dict[str, Any] = {"answered": True, "mode": "extractive", "model": "extractive"}
     return [
         CaseResult(
@@ -79,9 +81,15 @@ def test_report_renders_safely_in_chromium(tmp_path: Path) -> None:
     baseline = {"metrics": {"retrieval": {"hit@1": 0.5, "hit@5": 0.5}},
                 "curves": {"hit@k": {str(k): 0.5 for k in range(1, 11)}}}  # fmt: skip
     report = build_report(
-        rows, metrics, settings={"collection": "news", "llm_api_key_set": False},
+        rows,
+        metrics,
+        settings={"collection": "news", "llm_api_key_set": False},
         options={"questions": "<q>.jsonl", "fail_below": {"retrieval.hit@1": 0.9}},
-        questions=3, resumed=0, mode="extractive", baseline=baseline, baseline_path="old.json",
+        questions=3,
+        resumed=0,
+        mode="extractive",
+        baseline=baseline,
+        baseline_path="old.json",
         gates=["retrieval.hit@1 = 0.0000 is below its floor 0.9"],
     )
     html = render_html(report, rows)

@@ -127,9 +127,9 @@ def test_auto_backend_follows_the_collection(tmp_path: Path) -> None:
     assert fresh.answerer.embedder is fresh.reading_embedder
 
     old = Settings(store_dir=tmp_path / "b", _env_file=None)
-    Assistant(old.model_copy(update={"embed_backend": "onnx"}), chat_model=None).store.claim_embedding_model(
-        "all-MiniLM-L6-v2"
-    )
+    Assistant(
+        old.model_copy(update={"embed_backend": "onnx"}), chat_model=None
+    ).store.claim_embedding_model("all-MiniLM-L6-v2")
     assert Assistant(old, chat_model=None).embedder.name == "all-MiniLM-L6-v2"
     # naming a runtime that does not match the collection is refused, not mixed
     forced = Assistant(old.model_copy(update={"embed_backend": "onnx-int8"}), chat_model=None)

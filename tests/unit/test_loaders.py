@@ -382,7 +382,9 @@ def test_folder_walk_passes_over_a_question_set(tmp_path) -> None:
     from assistant.ingest import iter_articles
 
     (tmp_path / "story.txt").write_text("Headline\n\nBody text of the story.\n", encoding="utf-8")
-    (tmp_path / "questions.jsonl").write_text('{"id": "q1", "question": "What?"}\n', encoding="utf-8")
+    (tmp_path / "questions.jsonl").write_text(
+        '{"id": "q1", "question": "What?"}\n', encoding="utf-8"
+    )
     items = list(iter_articles([tmp_path]))
     assert [type(i).__name__ for i in items] == ["Article"]
     # named explicitly, it is still reported as not a corpus
