@@ -155,21 +155,25 @@ def ingest(
 
 # --- search / ask ------------------------------------------------------------------------------
 
+SinceOption = Annotated[
+    str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")
+]
+SourceOption = Annotated[
+    list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")
+]
+
 
 @app.command()
 @handle_errors
 def search(
     question: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to return.")] = 5,
-    since: Annotated[
-        str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")
-    ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: SourceOption = None,
     mode: Annotated[str, typer.Option(help="fused, dense or lexical.")] = "fused",
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -209,15 +213,9 @@ def _print_passage(p: Passage) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question about the articles.")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to use.")] = 5,
-    since: Annotated[
-        str | None, typer.Option(help="Only articles published on/after (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Only articles published on/before (YYYY-MM-DD).")
-    ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: SourceOption = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date the question is asked (default today).")
     ] = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -75,22 +75,8 @@ def render_sidebar(assistant: Assistant, stats: Stats | None) -> tuple[Filters, 
             key="f_sources",
             placeholder="All outlets",
         )
-        since = st.date_input(
-            "Published on or after",
-            value=None,
-            min_value=EARLIEST,
-            max_value=LATEST,
-            key="f_since",
-            format="YYYY-MM-DD",
-        )
-        until = st.date_input(
-            "Published on or before",
-            value=None,
-            min_value=EARLIEST,
-            max_value=LATEST,
-            key="f_until",
-            format="YYYY-MM-DD",
-        )
+        since = _date_filter("Published on or after", "f_since")
+        until = _date_filter("Published on or before", "f_until")
         st.divider()
         _upload_block(assistant)
         st.divider()
@@ -173,4 +159,11 @@ def _conversation_block() -> None:
         key="export",
         on_click="ignore",
         disabled=not turns,
+    )
+
+
+def _date_filter(label: str, key: str) -> Any:
+    """An optional publication-date bound (empty by default)."""
+    return st.date_input(
+        label, value=None, min_value=EARLIEST, max_value=LATEST, key=key, format="YYYY-MM-DD"
     )

@@ -38,6 +38,16 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = N
     raise TimeoutError(msg)
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Terminate a server and wait for it; kill it if it does not stop in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 def chroma_binary() -> str:
     exe = Path(sys.executable).with_name("chroma")
     found = str(exe) if exe.exists() else shutil.which("chroma")
@@ -63,9 +73,5 @@ def chroma_server(path: Path) -> Iterator[str]:
         wait_http(f"{url}/api/v2/heartbeat", 60, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=10)
         log.close()

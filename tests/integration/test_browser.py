@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SEED
-from tests.integration.servers import free_port, wait_http
+from tests.integration.servers import free_port, stop, wait_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -117,12 +117,7 @@ def app_url(store_dir: Path) -> Iterator[str]:
         wait_http(f"{url}/_stcore/health", timeout=90, proc=proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop(proc)
         log.close()
 
 

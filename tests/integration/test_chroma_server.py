@@ -71,31 +71,21 @@ def test_concurrent_ingests_and_queries_on_one_server(tmp_path: Path) -> None:
     with chroma_server(tmp_path / "chroma") as url:
         env = _env(url, tmp_path)
         cmd = [sys.executable, "-m", "tests.integration.worker"]
+        jobs = [
+            ["ingest", str(corpus_a)],
+            ["ingest", str(corpus_b)],
+            ["query", "40", "topic3 item5"],
+        ]
         procs = [
             subprocess.Popen(
-                [*cmd, "ingest", str(corpus_a)],
+                [*cmd, *job],
                 env=env,
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-            ),
-            subprocess.Popen(
-                [*cmd, "ingest", str(corpus_b)],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            ),
-            subprocess.Popen(
-                [*cmd, "query", "40", "topic3 item5"],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            ),
+            )
+            for job in jobs
         ]
         outputs = [p.communicate(timeout=300) for p in procs]
         for p, (_stdout, stderr) in zip(procs, outputs, strict=True):
