@@ -70,8 +70,25 @@ class Settings(BaseSettings):
     max_per_article: int = Field(
         default=2, ge=1, description="At most this many chunks per article."
     )
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
-    retrieval: str = Field(default="fused", description="'fused', 'dense' or 'lexical'.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant ('rrf').")
+    retrieval: str = Field(
+        default="fused",
+        description="'fused' (BM25 and dense candidates scored as news: text, headline, "
+        "recency), 'rrf' (the earlier reciprocal rank fusion), 'dense' or 'lexical'.",
+    )
+    # Weights of the 'fused' score (assistant/ranking.py), fitted on RealTimeQA dev questions dated
+    # up to 2022-07-15 only; the later weeks are the reported held-out half.
+    rank_lexical: float = Field(default=1.0, ge=0, description="Weight of BM25 / best BM25.")
+    rank_dense: float = Field(default=0.5, ge=0, description="Weight of the cosine similarity.")
+    rank_title: float = Field(
+        default=0.4, ge=0, description="Weight of the share of question words in the headline."
+    )
+    rank_recency: float = Field(
+        default=0.8, ge=0, description="Weight of recency relative to the question's date."
+    )
+    recency_days: float = Field(
+        default=30.0, gt=0, description="Recency decays as exp(-age_days / this)."
+    )
 
     # --- answering ---------------------------------------------------------------------------
     llm_base_url: str | None = Field(

@@ -91,6 +91,11 @@ class Passage(BaseModel):
     dense_rank: int | None = None
     lexical_rank: int | None = None
     dense_score: float | None = Field(default=None, description="Cosine similarity to the query.")
+    rank: int | None = Field(
+        default=None,
+        description="Position in the retrieval ranking (1 = best), kept when the "
+        "answer renumbers its sources in citation order.",
+    )
 
 
 class Citation(BaseModel):

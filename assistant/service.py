@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,7 +289,11 @@ class Assistant:
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
         mode: str | None = None,
+        as_of: dt.date | None = None,
+        exclude: Collection[str] | None = None,
     ) -> list[Passage]:
+        """Ranked passages. ``as_of``: the day the question is asked (recency is measured from
+        it; default ``until``, else the newest article). ``exclude``: article ids left out."""
         question = clean_question(question)
         if since and until and since > until:
             msg = f"--since {since} is after --until {until}"
@@ -297,7 +301,7 @@ class Assistant:
         if len(self.lexical()) == 0:  # the index mirrors the store and is already in memory
             msg = "no articles are indexed yet: run `assistant ingest PATH` first"
             raise EmptyStoreError(msg)
-        return self.retriever.search(question, k, since, until, sources, mode)
+        return self.retriever.search(question, k, since, until, sources, mode, as_of, exclude)
 
     def stream(
         self,
@@ -308,8 +312,13 @@ class Assistant:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        *,
+        exclude: Collection[str] | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer tokens as they arrive, then the final ``Answer``."""
+        """Yield answer tokens as they arrive, then the final ``Answer``.
+
+        ``exclude``: article ids left out of the search (how the evaluation builds questions
+        whose topic the collection does not cover)."""
         from assistant.dates import resolve_dates
 
         question = clean_question(question)
@@ -326,10 +335,10 @@ class Assistant:
         if as_of is not None:  # nothing published after the question was asked can answer it
             hi = min(hi, as_of) if hi else as_of
         t0 = time.perf_counter()
-        passages = self.search(standalone, k, lo, hi, sources)
+        passages = self.search(standalone, k, lo, hi, sources, as_of=today, exclude=exclude)
         if not passages and phrase and not (since or until):
             lo, hi = None, as_of  # the date phrase matched nothing: search without it
-            passages = self.search(standalone, k, lo, hi, sources)
+            passages = self.search(standalone, k, lo, hi, sources, as_of=today, exclude=exclude)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         final: Answer | None = None
@@ -359,9 +368,13 @@ class Assistant:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        *,
+        exclude: Collection[str] | None = None,
     ) -> Answer:
         answer: Answer | None = None
-        for item in self.stream(question, history, as_of, k, since, until, sources):
+        for item in self.stream(
+            question, history, as_of, k, since, until, sources, exclude=exclude
+        ):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
