@@ -460,13 +460,35 @@ def _plain(value: str) -> str:
 
 
 def is_refusal(text: str, refusal: str) -> bool:
-    """Whether ``text`` refuses: it starts with the refusal sentence, or contains it and cites
-    nothing (``"The sources are unclear, so: The articles don't say."``). Case and quotes are
+    """Whether ``text`` refuses: it says the refusal sentence and cites nothing. ``"The articles
+    don't say when, but X [1]"`` is a partial answer, not a refusal. Case and quotes are
     ignored."""
     body, target = _plain(strip_markers(text)), _plain(refusal)
-    if not target:
+    if not target or parse_markers(text):
         return False
-    return body.startswith(target) or (target in body and not parse_markers(text))
+    return target in body
+
+
+def drop_refusal_clause(claim: str, refusal: str) -> str:
+    """``"The articles don't say when, but X."`` -> ``"X."``: the cited rest of a partial
+    answer is what has to be supported."""
+    words = re.findall(r"[A-Za-z]+", refusal.replace("’", "'").replace("'", ""))
+    if not words:
+        return claim
+    lead = r"\W*".join(re.escape(w) for w in words)
+    m = re.match(
+        rf"\s*{lead}\b[^,;:.]*[,;:]\s*(?:but|however|though|although|yet)?\s*",
+        claim.replace("’", "").replace("'", ""),
+        re.IGNORECASE,
+    )
+    if m is None:
+        return claim
+    plain = claim.replace("’", "").replace("'", "")
+    rest = plain[m.end() :]
+    # map back onto the original (apostrophes removed only for matching)
+    cut = len(claim) - len(rest) if claim.endswith(rest) else 0
+    out = claim[cut:] if cut else claim
+    return out[:1].upper() + out[1:] if out else claim
 
 
 def is_claim(sentence: str) -> bool:
@@ -509,8 +531,10 @@ def verify(
     result = VerifiedAnswer(text=text, invalid_markers=invalid)
     todo: list[tuple[str, Passage]] = []
     for claim, cited in claims:
-        if not claim or (refusal and is_refusal(claim, refusal)):
+        if not claim or (refusal and not cited and is_refusal(claim, refusal)):
             continue
+        if refusal and cited:
+            claim = drop_refusal_clause(claim, refusal)
         cited = list(dict.fromkeys(cited))
         if not cited:
             if is_claim(claim):

@@ -104,12 +104,20 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0, description="Retries on 429/5xx with backoff.")
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
     llm_max_tokens: int = Field(default=512, ge=16)
-    refuse_threshold: float = Field(
-        default=0.55,
-        description="Refuse when the best passage's cosine similarity to the question is below "
-        "this. Calibrated on squad2-dev (best balanced accuracy among thresholds that refuse at "
-        "most ~12% of RealTimeQA questions whose gold article is in the corpus); see "
-        "benchmarks/bench_refusal.py.",
+    answer_at: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Extractive answers refuse when the calibrated answerability "
+        "(assistant/answerability.py) is below this; unset = the calibrated cut of the "
+        "embedding model (assistant/calibration.json, fitted by benchmarks/bench_refusal.py).",
+    )
+    llm_floor: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="With an LLM, refuse without asking it below this answerability; unset = "
+        "the calibrated floor (the model decides everything above it).",
     )
     support_threshold: float = Field(
         default=0.45, description="A cited sentence whose support is below this is flagged."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -78,6 +79,7 @@ class LexicalIndex:
         self.retriever = retriever
         self.generation = generation
         self.position = {cid: i for i, cid in enumerate(ids)}
+        self._doc_freq: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -120,6 +122,18 @@ class LexicalIndex:
             text_hashes,
             titles,
         )
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of a (stemmed) token; unseen tokens get the most."""
+        if self._doc_freq is None:
+            indptr = (
+                np.asarray(self.retriever.scores.get("indptr", [0])) if self.ids else np.zeros(1)
+            )
+            self._doc_freq = np.diff(indptr)
+        i = self.retriever.vocab_dict.get(token) if self.ids else None
+        df = int(self._doc_freq[i]) if i is not None and i < len(self._doc_freq) else 0
+        n = len(self.ids)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def published_date(self, position: int) -> dt.date | None:
         value = int(self.published[position])

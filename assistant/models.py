@@ -132,6 +132,11 @@ class Answer(BaseModel):
     model: str = ""
     usage: dict[str, int] = Field(default_factory=dict)
     choice: str | None = Field(default=None, description="Picked choice for multiple-choice asks.")
+    answerability: float | None = Field(
+        default=None,
+        description="Calibrated probability that the passages hold the answer "
+        "(assistant/answerability.py); None when nothing was retrieved.",
+    )
 
 
 class Turn(BaseModel):

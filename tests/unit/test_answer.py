@@ -85,7 +85,7 @@ def scripted(*replies: str, usage: dict[str, int] | None = None) -> ScriptedChat
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(_env_file=None, refuse_threshold=0.3, support_threshold=0.45)
+    return Settings(_env_file=None, answer_at=0.0, llm_floor=0.0, support_threshold=0.45)
 
 
 def run(answerer: Answerer, standalone: str, passages: list[Passage]) -> tuple[list[str], Answer]:
@@ -154,18 +154,49 @@ def test_partial_answer_mentioning_the_refusal_is_not_a_refusal(settings: Settin
 
 
 @pytest.mark.parametrize("with_llm", [True, False])
-def test_refuses_below_threshold_without_calling_the_llm(
-    settings: Settings, with_llm: bool
-) -> None:
+def test_refuses_unrelated_passages_without_calling_the_llm(with_llm: bool) -> None:
+    """Calibrated defaults: passages that never mention the question's topic are refused."""
     chat = scripted("should not be used") if with_llm else None
-    answerer = Answerer(settings, chat, HashEmbedder())
+    answerer = Answerer(Settings(_env_file=None), chat, HashEmbedder())
     for passages in ([passage(1, "a1", dense=0.12), passage(2, "a2", dense=0.2)], []):
-        tokens, answer = run(answerer, "Who won the World Cup?", passages)
+        tokens, answer = run(answerer, "Who won the 2022 World Cup?", passages)
         assert answer.refused and answer.answer.startswith("The articles don't say.")
         assert "".join(tokens) == answer.answer and not answer.citations
         assert answer.mode == ("llm" if with_llm else "extractive")
+        if passages:
+            assert "World Cup" in answer.answer  # says what the passages never mention
     if chat is not None:
         assert chat.calls == []
+
+
+def test_below_the_old_threshold_but_above_the_floor_reaches_the_model() -> None:
+    """A relevant passage with a cosine of 0.50 (the old single threshold refused below 0.55)
+    is answered: the model is asked, and its cited answer is kept."""
+    chat = scripted("Zarif met officials in Tokyo on Monday [1].")
+    answerer = Answerer(Settings(_env_file=None), chat, HashEmbedder())
+    _, answer = run(answerer, "Where did Zarif meet officials?", [passage(1, "a1", dense=0.50)])
+    assert len(chat.calls) == 1
+    assert not answer.refused and answer.citations and answer.answerability is not None
+
+
+def test_extractive_cut_is_stricter_than_the_llm_floor() -> None:
+    settings = Settings(_env_file=None, answer_at=0.99, llm_floor=0.01)
+    passages = [passage(1, "a1", dense=0.5)]
+    _, extractive = run(Answerer(settings, None, HashEmbedder()), "Where did Zarif go?", passages)
+    chat = scripted("Zarif met officials in Tokyo on Monday [1].")
+    _, llm = run(Answerer(settings, chat, HashEmbedder()), "Where did Zarif go?", passages)
+    assert extractive.refused and not llm.refused and len(chat.calls) == 1
+
+
+def test_partial_answer_that_starts_with_the_refusal_keeps_its_citations(
+    settings: Settings,
+) -> None:
+    reply = "The articles don't say when, but Zarif met officials in Tokyo [1]."
+    _, answer = run(
+        Answerer(settings, scripted(reply), None), "When and where?", [passage(1, "a1")]
+    )
+    assert not answer.refused
+    assert answer.citations and answer.citations[0].supported
 
 
 # --- follow-up questions ----------------------------------------------------------------------
