@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -39,8 +40,10 @@ from assistant.text import (
     Marker,
     clean_markers,
     content_tokens,
+    date_words,
     names,
     normalise_number,
+    number_list,
     numbers,
     parse_markers,
     split_sentences,
@@ -73,6 +76,12 @@ __all__ = [
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|\w+n['’]t)\b", re.IGNORECASE
 )
+# The claim is read as a rewrite of its best-overlapping sentence when it shares this much of its
+# words with it; then a swapped number or date word multiplies the support by the first factor,
+# a swapped name by the second (chosen on the FIT half of benchmarks/bench_support.py).
+ANCHOR_OVERLAP = 0.5
+SUBSTITUTION_PENALTY = 0.4
+NAME_SUBSTITUTION_PENALTY = 0.6
 _DEMONYM = re.compile(r"(?:es|ian|ish|ean)$")  # stems: japanes, iranian, british, european
 
 
@@ -157,18 +166,28 @@ _ANTONYMS = _antonyms(
 )
 
 
-def negated_near(text: str, tokens: set[str], window: int = 4) -> bool:
-    """Whether a negation in ``text`` precedes (within ``window`` words) one of ``tokens``.
+_TOKEN_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
 
-    Looking only near shared words keeps an unrelated "no comment" in a passage from counting.
+
+def negations_near(text: str, tokens: set[str], window: int = 4) -> int:
+    """How many negations of ``text`` precede (within ``window`` words) one of ``tokens``.
+
+    Looking only near shared words keeps an unrelated "no comment" in a passage from counting;
+    counting them (not just asking whether there is one) catches a negation added next to
+    another ("choose not to pursue" stays, "are unable" becomes "are not unable").
     """
-    words = re.findall(r"\w+(?:['’]\w+)?", text)
+    words = _TOKEN_WORD.findall(text)
+    count = 0
     for i, word in enumerate(words):
         if _NEGATION.fullmatch(word):
-            following = {w if w[0].isdigit() else stem(w) for w in words[i + 1 : i + 1 + window]}
-            if following & tokens:
-                return True
-    return False
+            following = set(content_tokens(" ".join(words[i + 1 : i + 1 + window])))
+            count += bool(following & tokens)
+    return count
+
+
+def negation_differs(claim: str, span: str, shared: set[str]) -> bool:
+    """Whether one side negates a shared word more often than the other."""
+    return negations_near(claim, shared) != negations_near(span, shared)
 
 
 # --- support ------------------------------------------------------------------------------------
@@ -229,7 +248,7 @@ def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     penalty *= 0.5 ** min(len(missing_names), 2)
     claim_tokens, span_tokens = set(content_tokens(claim)), set(content_tokens(span))
     shared = claim_tokens & span_tokens
-    if negated_near(strip_markers(claim), shared) != negated_near(span, shared):
+    if negation_differs(strip_markers(claim), span, shared):
         penalty *= 0.5
     for word in claim_tokens - span_tokens:
         if _ANTONYMS.get(word, set()) & span_tokens:  # "rose" where the source says "fell"
@@ -247,9 +266,32 @@ def _negation_conflict(
     for (s, e), overlap in zip(spans, overlaps, strict=True):
         if overlap >= max(0.5, top - 0.15):
             shared = claim_tokens & set(content_tokens(passage.text[s:e]))
-            if negated_near(claim, shared) != negated_near(passage.text[s:e], shared):
+            if negation_differs(claim, passage.text[s:e], shared):
                 return True
     return False
+
+
+def _swapped(claim: list[str], source: list[str]) -> bool:
+    """The claim has an item the source lacks while the source has one the claim lacks."""
+    a, b = Counter(claim), Counter(source)
+    return bool(a - b) and bool(b - a)
+
+
+def substitution_penalty(claim: str, anchor: str) -> float:
+    """Lower when the claim is the anchor sentence with a number, a date word or a name put
+    in place of another: "two homers" for "one homer", "Saturday" for "Monday", "Warsaw" for
+    "Florida". Repeats count ("from 4 to 4" is not "from 2 to 4")."""
+    penalty = 1.0
+    if _swapped(number_list(claim), number_list(anchor)):
+        penalty *= SUBSTITUTION_PENALTY
+    if _swapped(date_words(claim), date_words(anchor)):
+        penalty *= SUBSTITUTION_PENALTY
+    claim_tokens, anchor_tokens = set(content_tokens(claim)), set(content_tokens(anchor))
+    added = [n for n in names(claim) if n not in anchor_tokens and not n.isdigit()]
+    dropped = [n for n in names(anchor) if n not in claim_tokens and not n.isdigit()]
+    if added and dropped:
+        penalty *= NAME_SUBSTITUTION_PENALTY
+    return penalty
 
 
 def _cosines(embedder: Embedder | None, claims: list[str], spans: list[str]) -> np.ndarray | None:
@@ -283,6 +325,11 @@ def best_support(
         return 0.0, 0, 0
     if _negation_conflict(claim, passage, spans, overlaps):
         best = (best[0] * 0.5, best[1], best[2])
+    singles = (len(spans) + 1) // 2  # _candidate_spans lists the sentences first, then pairs
+    if singles and (top := max(range(singles), key=lambda i: overlaps[i])) is not None:
+        if overlaps[top] >= ANCHOR_OVERLAP:
+            s, e = spans[top]
+            best = (best[0] * substitution_penalty(claim, passage.text[s:e]), best[1], best[2])
     return max(0.0, min(1.0, best[0])), best[1], best[2]
 
 

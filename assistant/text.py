@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -115,7 +116,7 @@ _OPENERS = {
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     try:
         import Stemmer
     except ImportError:  # pragma: no cover - PyStemmer is a dependency
@@ -125,6 +126,7 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    """Snowball stem of a word after mapping irregular past forms and number words."""
     word = word.lower().replace("’", "'")
     word = word.removesuffix("'s").strip("'-")
     if word in NUMBER_WORDS:
@@ -140,6 +142,7 @@ def stem(word: str) -> str:
 
 
 def normalise_number(text: str) -> str:
+    """ "1,250" -> "1250", "2.50" -> "2.5": the same number written the same way."""
     text = text.replace(",", "")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -157,10 +160,35 @@ def content_tokens(text: str) -> list[str]:
     return [t for t in out if t]
 
 
-def numbers(text: str) -> set[str]:
-    found = {normalise_number(n) for n in _NUMBER.findall(text)}
-    found |= {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
+def number_list(text: str) -> list[str]:
+    """The numbers of ``text`` (digits normalised, number words as digits), repeats kept."""
+    found = [normalise_number(n) for n in _NUMBER.findall(text)]
+    found += [NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS]
     return found
+
+
+def numbers(text: str) -> set[str]:
+    """The set of numbers of ``text`` (see :func:`number_list`)."""
+    return set(number_list(text))
+
+
+_DATE_WORD = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)\b"
+)
+_MONTH_ALIASES = {"sept": "sep"}
+
+
+def date_words(text: str) -> list[str]:
+    """Month and weekday names of ``text`` (capitalised only: "may" the verb is not a month),
+    as three-letter keys: "July" and "Jul." are both "jul"."""
+    out = []
+    for m in re.finditer(r"\b[A-Z][a-z]+", text):
+        word = m.group().lower()
+        if _DATE_WORD.fullmatch(word):
+            out.append(_MONTH_ALIASES.get(word, word)[:3])
+    return out
 
 
 def names(text: str) -> set[str]:
