@@ -79,9 +79,11 @@ _NEGATION = re.compile(
 # The claim is read as a rewrite of its best-overlapping sentence when it shares this much of its
 # words with it; then a swapped number or date word multiplies the support by the first factor,
 # a swapped name by the second (chosen on the FIT half of benchmarks/bench_support.py).
+OVERLAP_WEIGHT = 0.55  # support = w * overlap + (1 - w) * similarity, then the penalties
 ANCHOR_OVERLAP = 0.5
 SUBSTITUTION_PENALTY = 0.4
 NAME_SUBSTITUTION_PENALTY = 0.6
+MISSING_NAME_PENALTY = 0.4  # per name of the claim the passage never mentions (at most two)
 _DEMONYM = re.compile(r"(?:es|ian|ish|ean)$")  # stems: japanes, iranian, british, european
 
 
@@ -245,7 +247,7 @@ def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     context = set(content_tokens(f"{passage.text} {passage.title} {passage.source or ''}"))
     # demonyms ("Japanese" for a story set in Tokyo) paraphrase places; they are not checked
     missing_names = [n for n in names(claim) if n not in context and not _DEMONYM.search(n)]
-    penalty *= 0.5 ** min(len(missing_names), 2)
+    penalty *= MISSING_NAME_PENALTY ** min(len(missing_names), 2)
     claim_tokens, span_tokens = set(content_tokens(claim)), set(content_tokens(span))
     shared = claim_tokens & span_tokens
     if negation_differs(strip_markers(claim), span, shared):
@@ -316,7 +318,7 @@ def best_support(
     for i, ((s, e), overlap) in enumerate(zip(spans, overlaps, strict=True)):
         score = overlap
         if cosines is not None:
-            score = 0.55 * overlap + 0.45 * _rescale(cosines[i])
+            score = OVERLAP_WEIGHT * overlap + (1 - OVERLAP_WEIGHT) * _rescale(cosines[i])
         score *= contradiction_penalty(claim, passage.text[s:e], passage)
         shorter = e - s < best[2] - best[1]
         if score > best[0] + 1e-9 or (abs(score - best[0]) <= 1e-9 and shorter):
