@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -233,6 +234,16 @@ def overlap_score(claim: str, span: str, extra: Collection[str] = ()) -> float:
     return got / total
 
 
+@lru_cache(maxsize=64)
+def _context_tokens_of(text: str, title: str, source: str) -> frozenset[str]:
+    return frozenset(content_tokens(f"{text} {title} {source}"))
+
+
+def _context_tokens(passage: Passage) -> frozenset[str]:
+    """Content tokens of the passage, its title and outlet (cached: asked once per span)."""
+    return _context_tokens_of(passage.text, passage.title, passage.source or "")
+
+
 def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     """1.0 when nothing contradicts; lower for a missing number or name, a flipped negation or
     an antonym of a word of the span ("rose" where the span says "fell")."""
@@ -244,7 +255,7 @@ def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     passage_numbers = numbers(passage.text)
     for number in numbers(claim) - allowed_numbers:
         penalty *= 0.6 if number in passage_numbers else 0.3
-    context = set(content_tokens(f"{passage.text} {passage.title} {passage.source or ''}"))
+    context = _context_tokens(passage)
     # demonyms ("Japanese" for a story set in Tokyo) paraphrase places; they are not checked
     missing_names = [n for n in names(claim) if n not in context and not _DEMONYM.search(n)]
     penalty *= MISSING_NAME_PENALTY ** min(len(missing_names), 2)
@@ -279,17 +290,21 @@ def _swapped(claim: list[str], source: list[str]) -> bool:
     return bool(a - b) and bool(b - a)
 
 
-def substitution_penalty(claim: str, anchor: str) -> float:
+def substitution_penalty(claim: str, anchor: str, context: Collection[str] = ()) -> float:
     """Lower when the claim is the anchor sentence with a number, a date word or a name put
     in place of another: "two homers" for "one homer", "Saturday" for "Monday", "Warsaw" for
-    "Florida". Repeats count ("from 4 to 4" is not "from 2 to 4")."""
+    "Florida". Repeats count ("from 4 to 4" is not "from 2 to 4"). A name the passage (or its
+    title and outlet, ``context``) mentions elsewhere is not a substitute: "According to
+    Tasnim, Zarif met ..." for "Iran's minister Javad Zarif met ..." is a rewording."""
     penalty = 1.0
     if _swapped(number_list(claim), number_list(anchor)):
         penalty *= SUBSTITUTION_PENALTY
     if _swapped(date_words(claim), date_words(anchor)):
         penalty *= SUBSTITUTION_PENALTY
     claim_tokens, anchor_tokens = set(content_tokens(claim)), set(content_tokens(anchor))
-    added = [n for n in names(claim) if n not in anchor_tokens and not n.isdigit()]
+    added = [
+        n for n in names(claim) if n not in anchor_tokens and n not in context and not n.isdigit()
+    ]
     dropped = [n for n in names(anchor) if n not in claim_tokens and not n.isdigit()]
     if added and dropped:
         penalty *= NAME_SUBSTITUTION_PENALTY
@@ -328,10 +343,11 @@ def best_support(
     if _negation_conflict(claim, passage, spans, overlaps):
         best = (best[0] * 0.5, best[1], best[2])
     singles = (len(spans) + 1) // 2  # _candidate_spans lists the sentences first, then pairs
-    if singles and (top := max(range(singles), key=lambda i: overlaps[i])) is not None:
-        if overlaps[top] >= ANCHOR_OVERLAP:
-            s, e = spans[top]
-            best = (best[0] * substitution_penalty(claim, passage.text[s:e]), best[1], best[2])
+    top = max(range(singles), key=lambda i: overlaps[i]) if singles else -1
+    if top >= 0 and overlaps[top] >= ANCHOR_OVERLAP:
+        s, e = spans[top]
+        penalty = substitution_penalty(claim, passage.text[s:e], _context_tokens(passage))
+        best = (best[0] * penalty, best[1], best[2])
     return max(0.0, min(1.0, best[0])), best[1], best[2]
 
 
@@ -433,7 +449,9 @@ def verify(
             end=c.end,
             citations=c.cited,
             supported=c.text not in unsupported,
-            markers=[MarkerSpan(start=m.start, end=m.end, numbers=list(m.numbers)) for m in c.markers],
+            markers=[
+                MarkerSpan(start=m.start, end=m.end, numbers=list(m.numbers)) for m in c.markers
+            ],
         )
         for c in claims
     ]

@@ -357,5 +357,3 @@ def clean_markers(text: str, valid: set[int]) -> tuple[str, int]:
         pos = marker.end
     pieces.append(text[pos:])
     return "".join(pieces), invalid
-
-

@@ -72,7 +72,9 @@ class CachedEmbedder:
     def save(self) -> None:
         if self.path:
             texts = list(self.cache)
-            np.savez(self.path, texts=np.array(texts), vectors=np.stack([self.cache[t] for t in texts]))
+            np.savez(
+                self.path, texts=np.array(texts), vectors=np.stack([self.cache[t] for t in texts])
+            )
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -49,6 +49,12 @@ _LEAD = re.compile(
     r"Under|When|While|Although|As|If|Because|Over|Within|Through)(?: [^, ]+){1,5}),\s+"
     r"(?!(?:and|but|or|so|which|who|while|where|when)\b)(.+?)([.!?])$"
 )
+
+
+def _wordlist(text: str) -> list[str]:
+    return text.split()
+
+
 _SYNONYMS = {
     "announced": "declared", "began": "started", "started": "began", "bought": "purchased",
     "helped": "assisted", "showed": "revealed", "shows": "reveals", "tried": "attempted",
@@ -63,9 +69,12 @@ _SYNONYMS = {
     "launched": "started", "warned": "cautioned", "rejected": "turned down",
 }  # fmt: skip
 _NOT_ADVERBS = frozenset(
-    """july italy family early supply reply apply rally ally belly holy fly jelly assembly
-    anomaly monopoly sicily emily billy kelly daily weekly monthly yearly only lily butterfly
-    bully comply multiply july's imply ugly silly friendly elderly likely unlikely""".split()
+    _wordlist(
+        """july italy family early supply reply apply rally ally belly holy fly jelly assembly
+        anomaly monopoly sicily emily billy kelly daily weekly monthly yearly only lily
+        butterfly bully comply multiply july's imply ugly silly friendly elderly likely
+        unlikely"""
+    )
 )
 _CONTRACT = [
     ("do not", "don't"), ("does not", "doesn't"), ("did not", "didn't"), ("is not", "isn't"),
@@ -129,7 +138,8 @@ def _contractions(s: str, rng: random.Random) -> str:
     if not pairs:
         return s
     a, b = rng.choice(pairs)
-    return re.sub(rf"\b{re.escape(a)}\b" if a[-1].isalpha() else rf"\b{re.escape(a)}", b, s, 1)
+    pattern = rf"\b{re.escape(a)}\b" if a[-1].isalpha() else rf"\b{re.escape(a)}"
+    return re.sub(pattern, b, s, count=1)
 
 
 def _active(s: str, rng: random.Random) -> str:
@@ -168,10 +178,10 @@ def reword(sentence: str, rng: random.Random) -> tuple[str, str] | None:
 # --- contradicted: swaps and flips ------------------------------------------------------------
 
 _NUM = re.compile(r"(?<![\w.,$])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w,]\d|\w)")
-_MONTHS = (
-    "January February March April May June July August September October November December".split()
+_MONTHS = _wordlist(
+    """January February March April May June July August September October November December"""
 )
-_WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+_WEEKDAYS = _wordlist("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
 _NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(w for w in NUMBER_WORDS if w != "zero") + r")\b")
 
 
@@ -255,7 +265,7 @@ _PLACE = re.compile(rf"\b(?:in|to|from) ({_CAPS})(?=[,.]| and\b)")
 _NOT_NAMES = frozenset(
     _MONTHS
     + _WEEKDAYS
-    + "The This That He She They It We Its Sen Gen Rep Gov Mr Mrs Ms Dr St Mt Jan Feb".split()
+    + _wordlist("The This That He She They It We Its Sen Gen Rep Gov Mr Mrs Ms Dr St Mt Jan Feb")
     + re.findall(r"[A-Z][a-z]+", _TITLE)
 )
 
@@ -273,9 +283,7 @@ def build_gazetteer(texts: list[str], min_count: int = 3) -> dict[str, list[str]
     )
     single = {w for p in person for w in p.split()}
     place = sorted(
-        p
-        for p, c in places.items()
-        if c >= min_count and p not in _NOT_NAMES and p not in single
+        p for p, c in places.items() if c >= min_count and p not in _NOT_NAMES and p not in single
     )
     return {"person": person, "place": place}
 
@@ -314,9 +322,10 @@ def claim_sentences(text: str) -> list[str]:
             continue
         if sentence[-1] not in ".!" or len(content_tokens(sentence)) < 4:
             continue
-        if len(split_sentences(sentence)) != 1 or sum(c.isupper() for c in sentence) > len(
-            sentence
-        ) // 3:
+        if (
+            len(split_sentences(sentence)) != 1
+            or sum(c.isupper() for c in sentence) > len(sentence) // 3
+        ):
             continue
         out.append(sentence)
     return out

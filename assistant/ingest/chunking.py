@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from assistant.models import Article, Chunk, sha1
-from assistant.text import Span, split_sentences
+from assistant.text import split_sentences
 
 __all__ = ["chunk_article", "count_tokens", "split_sentences"]
 
