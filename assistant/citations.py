@@ -1,4 +1,6 @@
-"""Citation markers in answers: parse ``[n]``, drop invalid ones, find and score the support.
+"""The support check: for each cited sentence of an answer, the span that supports it and how well.
+
+Markers are read by the text core (:mod:`assistant.text`); the names are re-exported here.
 
 For every sentence of an answer and every passage it cites, :func:`verify` finds the span of the
 passage (one sentence or two adjacent ones) that supports it best and scores the support in [0, 1]:
@@ -8,9 +10,16 @@ passage (one sentence or two adjacent ones) that supports it best and scores the
 - *similarity*: cosine of the sentence and the span embeddings, rescaled so that unrelated text
   scores 0 (used only when an embedder is given);
 - *penalties* for contradiction: a number in the sentence that the span (or the passage's title
-  and date) does not contain, a name missing from the whole passage, a negation present on one
-  side only (also when another sentence of the passage says the opposite), or an antonym ("rose"
-  where the span says "fell").
+  and date) does not contain, a name missing from the whole passage, a negation more or less
+  near the shared words than in the span (also when another sentence of the passage says the
+  opposite), or an antonym ("rose" where the span says "fell");
+- a *substitution* penalty when the sentence is a rewrite of one sentence of the passage (its
+  *anchor*, the sentence sharing most of its words) with a number, a month or weekday, or a
+  name put in place of the anchor's: "two homers" for "one homer", "Saturday" for "Monday".
+  This also catches a swapped value that happens to appear in the neighbouring sentence.
+
+The constants were chosen on the FIT half of ``benchmarks/bench_support.py`` (scripted swaps,
+negation flips and other-article sentences against verbatim and lightly reworded ones).
 
 Sentences of a passage that address an AI ("ignore previous instructions", "SYSTEM: ...", fake
 ``<source>`` tags) never count as support: an injected claim cannot verify itself.
