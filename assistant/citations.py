@@ -93,6 +93,7 @@ OVERLAP_WEIGHT = 0.55  # support = w * overlap + (1 - w) * similarity, then the 
 ANCHOR_OVERLAP = 0.5
 SUBSTITUTION_PENALTY = 0.4
 NAME_SUBSTITUTION_PENALTY = 0.6
+NEGATION_PENALTY = 0.5
 MISSING_NAME_PENALTY = 0.4  # per name of the claim the passage never mentions (at most two)
 _DEMONYM = re.compile(r"(?:es|ian|ish|ean)$")  # stems: japanes, iranian, british, european
 
@@ -193,6 +194,9 @@ def negations_near(text: str, tokens: set[str], window: int = 4) -> int:
     for i, word in enumerate(words):
         if _NEGATION.fullmatch(word):
             following = set(content_tokens(" ".join(words[i + 1 : i + 1 + window])))
+            if not following:  # "the impacts aren't over": the negated word comes before
+                before = content_tokens(" ".join(words[max(0, i - window) : i]))
+                following = set(before[-1:])
             count += bool(following & tokens)
     return count
 
@@ -317,6 +321,8 @@ def substitution_penalty(claim: str, anchor: str, context: Collection[str] = ())
     dropped = [n for n in names(anchor) if n not in claim_tokens and not n.isdigit()]
     if added and dropped:
         penalty *= NAME_SUBSTITUTION_PENALTY
+    if negation_differs(claim, anchor, claim_tokens & anchor_tokens):
+        penalty *= NEGATION_PENALTY  # seen against the anchor alone, not a two-sentence span
     return penalty
 
 
