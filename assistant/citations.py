@@ -430,16 +430,16 @@ def verify(
     claims = answer_claims(text)
     result = VerifiedAnswer(text=text, invalid_markers=invalid)
     todo: list[tuple[str, Passage]] = []
-    for claim in claims:
-        if not claim.text or (refusal and is_refusal(claim.text, refusal)):
+    for item in claims:
+        if not item.text or (refusal and is_refusal(item.text, refusal)):
             continue
-        if not claim.cited:
-            if is_claim(claim.text):
-                result.uncited_sentences.append(claim.text)
+        if not item.cited:
+            if is_claim(item.text):
+                result.uncited_sentences.append(item.text)
                 if require_citations:
-                    result.unsupported_sentences.append(claim.text)
+                    result.unsupported_sentences.append(item.text)
             continue
-        todo.extend((claim.text, by_n[n]) for n in claim.cited)
+        todo.extend((item.text, by_n[n]) for n in item.cited)
 
     spans = {p.n: _candidate_spans(p.text) for _, p in todo}
     texts = [p.text[s:e] for p in {p.n: p for _, p in todo}.values() for s, e in spans[p.n]]
