@@ -116,6 +116,26 @@ class Citation(BaseModel):
     sentence: str = Field(default="", description="The answer sentence this citation backs.")
 
 
+class MarkerSpan(BaseModel):
+    """A citation marker such as ``[1, 2]`` in an answer: where it is and what it names."""
+
+    start: int = Field(description="Offset of the marker in ``Answer.answer``.")
+    end: int
+    numbers: list[int] = Field(default_factory=list, description="Passage numbers it names.")
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer, with the markers that follow it, and whether it is backed."""
+
+    start: int = Field(description="Offset of the sentence in ``Answer.answer``.")
+    end: int = Field(description="Offset one past its last character (its markers included).")
+    citations: list[int] = Field(default_factory=list, description="Passage numbers it cites.")
+    supported: bool = Field(
+        default=True, description="False when it is a claim no cited passage supports."
+    )
+    markers: list[MarkerSpan] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     question: str
     standalone_question: str
@@ -136,6 +156,10 @@ class Answer(BaseModel):
         default=None,
         description="Calibrated probability that the passages hold the answer "
         "(assistant/answerability.py); None when nothing was retrieved.",
+    )
+    sentences: list[AnswerSentence] = Field(
+        default_factory=list,
+        description="Sentence spans of ``answer`` with their citations; empty = not computed.",
     )
 
 
