@@ -49,7 +49,11 @@ _PERSON_NOUNS = (
     r"minister|senator|governor|judge|king|queen|prince|princess|ceo|founder|director|coach|"
     r"agency|brand|network|club|university|school|church|celebrity|star|politician|candidate|"
     r"lawmaker|rapper|athlete|champion|winner|musician|scientist|inventor|explorer|emperor|"
-    r"ruler|general|commander|owner|manufacturer|airline|retailer|bank|newspaper|magazine"
+    r"ruler|general|commander|owner|manufacturer|airline|retailer|bank|newspaper|magazine|"
+    r"(?!(?:other|former|latter|either|neither|after|over|under|water|paper|number|order|power|"
+    r"colou?r|letter|border|matter|manner|major|minor|factor|sector|error|center|centre|"
+    r"chapter|floor|door|river|weather|theater|theatre|meter|metre)s?\b)"
+    r"\w+(?:er|ist|or|ian)"  # researcher, physicist, governor, historian
 )
 _WH = r"(?:what|which|name\s+the|name\s+a|identify\s+the)"
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
@@ -63,7 +67,7 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_DATE_NOUNS})s?\b"), AnswerType.DATE),
     (re.compile(r"\bwhen\b"), AnswerType.DATE),
     (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_NUMBER_NOUNS})\b"), AnswerType.NUMBER),
-    (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_PLACE_NOUNS})\b"), AnswerType.PLACE),
+    (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_PLACE_NOUNS})s?\b"), AnswerType.PLACE),
     (re.compile(r"\bwhere\b"), AnswerType.PLACE),
     (re.compile(r"\bwho(?:m|se)?\b"), AnswerType.PERSON),
     (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_PERSON_NOUNS})s?\b"), AnswerType.PERSON),
@@ -75,10 +79,15 @@ def question_focus(question: str) -> str:
 
     "A bipartisan group met this week. Which measure did they leave out?" -> the second one.
     """
-    parts = [p.strip() for p in re.split(r"(?<=[.!?:])\s+", question.strip()) if p.strip()]
+    parts = [p.strip() for p in re.split(r"(?<=[.!?:])\s+(?=[\"“‘(]?[A-Z])", question.strip())]
     wh = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how|name)\b", re.I)
-    for part in reversed(parts):
+    for part in reversed([p for p in parts if p]):
         if part.endswith("?") or wh.search(part):
+            # "When rich countries trade with poor ones, whose wages rise?": the clause after
+            # the comma asks; the one before sets the scene
+            lead = re.match(r"(?i)(?:when|if|after|before|while|as|since|once)\b[^,?]*,\s*", part)
+            if lead and wh.search(part[lead.end() :]):
+                return part[lead.end() :]
             return part
     return question.strip()
 

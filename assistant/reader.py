@@ -61,6 +61,8 @@ SECOND_SHARE = 0.9
 # question term) + S_PRIOR * (a short span for "other", a person-like name for "who").
 S_NEAR = 0.3
 S_PRIOR = 0.2
+S_EDGE = 0.1  # the question's terms are all on one side of the phrase
+S_NAMED = 0.2  # a capitalised candidate for "what/which NOUN" questions
 S_CONFLICT = 0.3  # a name the passages give a title naming another country or body
 TOP_SENTENCES = 5
 
@@ -167,6 +169,14 @@ _TITLE_WORDS = frozenset(
 )
 
 
+# "What lab ...", "Which show ...": a named thing is likely the answer.
+_THING = re.compile(
+    r"\b(?:what|which)\s+(?!(?:is|are|was|were|did|do|does|has|have|had|will|would|can|could|"
+    r"should|kind|type|sort|happens?|happened)\b)[a-z]",
+    re.IGNORECASE,
+)
+
+
 def _person_like(phrase: str) -> bool:
     words = phrase.split()
     return 2 <= len(words) <= 5 and not _ORG_WORDS.search(phrase) and " of " not in phrase
@@ -237,17 +247,29 @@ def _matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
     return out
 
 
-def _distance(span: Span, spans: list[Span], hit: list[bool]) -> float:
-    """Words between a phrase and the nearest question term in the sentence (inf if none);
-    ``spans``/``hit`` are the sentence's word tokens and which of them the question holds."""
-    positions = [i for i, h in enumerate(hit) if h]
-    if not positions:
-        return math.inf
+def _closeness(
+    span: Span, spans: list[Span], hit: list[bool], weight: list[float], total: float
+) -> tuple[float, float]:
+    """(nearness, edge) of a phrase to the question's terms in its sentence.
+
+    ``spans`` are the sentence's content-word tokens, ``hit`` which of them the question holds
+    and ``weight`` their IDF. Nearness = the IDF-weighted sum of ``1 / (1 + words between)`` over
+    the question's terms, divided by ``total`` (the weight of all of them); ``edge`` = 1 when the
+    question's terms are all on one side of the phrase: words between two of them usually restate
+    the question ("tourism *was dealt major blows* in the late 19th century by yellow fever").
+    """
+    if not any(hit):
+        return 0.0, 0.0
     first = next((i for i, (s, _) in enumerate(spans) if s >= span[0]), len(spans))
     last = max(first, next((i for i, (_, e) in enumerate(spans) if e >= span[1]), len(spans)))
-    return min(
-        0 if first <= p <= last else (first - p if p < first else p - last) for p in positions
-    )
+    near, before, behind = 0.0, False, False
+    for p, (h, w) in enumerate(zip(hit, weight, strict=True)):
+        if not h or first <= p <= last:
+            continue
+        gap = first - p - 1 if p < first else p - last - 1
+        near += w / (1.0 + max(0, gap))
+        before, behind = before or p < first, behind or p > last
+    return min(1.0, near / (total or 1.0)), float(before != behind)
 
 
 _PREPOSITIONS = frozenset(
@@ -353,9 +375,12 @@ def short_answer(
         return None
     kind = answer_type(question)
     asked = _question_terms(question)
+    thing = kind is AnswerType.OTHER and bool(_THING.search(question_focus(question)))
     individual = kind is AnswerType.PERSON and bool(_INDIVIDUAL.search(question_focus(question)))
     best: tuple[float, int, Span] | None = None
     lead = ranked[0].score or 1.0
+    idf = _idf([set(content_tokens(x.text)) for x in ranked])
+    total = sum(idf.get(t, 1.0) for t in asked)
     conflicted: set[str] = set()
     proper: set[str] = set()
     full: dict[str, tuple[int, int, int]] = {}
@@ -373,22 +398,27 @@ def short_answer(
             if text[w[0]].isalnum() and text[w[0] : w[1]].lower() not in STOPWORDS
         ]
         hit = _matches(text, spans, asked)
+        weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
         if kind is AnswerType.OTHER:
             candidates = _clause_candidates(text, asked)
+            if thing:
+                named = _new_phrases(AnswerType.PERSON, text, asked)
+                candidates += [c for c in named if c not in candidates]
         else:
             candidates = _new_phrases(kind, text, asked)
         for span in candidates:
-            gap = _distance(span, spans, hit)
-            near = 1.0 / (1.0 + gap) if gap != math.inf else 0.0
+            near, edge = _closeness(span, spans, hit, weight, total)
             phrase = text[span[0] : span[1]]
             if proper and " " not in phrase and (_variants(stem(phrase)) - {stem(phrase)}) & proper:
                 continue  # a demonym ("Iraqi" next to "Iraq") describes, it does not name
             prior = 0.0
             if kind is AnswerType.OTHER:
                 prior = _size_prior(len(phrase.split()))
+                if thing and phrase[0].isupper():
+                    prior += S_NAMED
             elif individual:
                 prior = 1.0 if _person_like(phrase) or phrase.lower() in surnames else 0.0
-            score = sent.score / lead + S_NEAR * near + S_PRIOR * prior
+            score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
             if kind is AnswerType.PERSON and phrase.split()[-1].lower() in conflicted:
                 score -= S_CONFLICT
             if best is None or score > best[0]:
