@@ -61,7 +61,7 @@ SECOND_SHARE = 0.9
 # question term) + S_PRIOR * (a short span for "other", a person-like name for "who").
 S_NEAR = 0.3
 S_PRIOR = 0.2
-S_EDGE = 0.1  # the question's terms are all on one side of the phrase
+S_EDGE = 0.2  # the question's terms are all on one side of the phrase
 S_NAMED = 0.2  # a capitalised candidate for "what/which NOUN" questions
 S_CONFLICT = 0.3  # a name the passages give a title naming another country or body
 TOP_SENTENCES = 5
@@ -112,9 +112,7 @@ class ShortAnswer:
 
 
 def _readable(text: str) -> bool:
-    return (
-        25 <= len(text) <= 600 and len(text.split()) >= 4 and bool(re.search(r"[a-z]", text))
-    )
+    return 25 <= len(text) <= 600 and len(text.split()) >= 4 and bool(re.search(r"[a-z]", text))
 
 
 def _idf(docs: Sequence[set[str]]) -> dict[str, float]:
@@ -133,7 +131,14 @@ def _question_terms(question: str) -> set[str]:
 def _variants(token: str) -> set[str]:
     """A token and its country form when it is a demonym stem ("iraqi" ~ "iraq")."""
     out = {token}
-    for suffix, repl in (("ian", ""), ("ian", "ia"), ("ese", "a"), ("ish", ""), ("i", ""), ("n", "")):
+    for suffix, repl in (
+        ("ian", ""),
+        ("ian", "ia"),
+        ("ese", "a"),
+        ("ish", ""),
+        ("i", ""),
+        ("n", ""),
+    ):
         if token.endswith(suffix) and len(token) - len(suffix) >= 3:
             out.add(token[: len(token) - len(suffix)] + repl)
     return out
@@ -298,7 +303,11 @@ def _clause_candidates(text: str, asked: set[str]) -> list[Span]:
     for run in runs:
         pieces.append(run)
         cut = next(
-            (k for k, i in enumerate(run) if k > 0 and text[slice(*spans[i])].lower() in _PREPOSITIONS),
+            (
+                k
+                for k, i in enumerate(run)
+                if k > 0 and text[slice(*spans[i])].lower() in _PREPOSITIONS
+            ),
             None,
         )
         if cut is not None and len(run) > 4:
@@ -455,16 +464,26 @@ def compose(
     first = short.sentence if short is not None else 0
     kind = answer_type(question)
     asked = _question_terms(question)
-    have = {ranked[first].text[s:e].lower() for s, e in _new_phrases(kind, ranked[first].text, asked)}
+    conflicted = _conflicting_names(question, ranked) if kind is AnswerType.PERSON else set()
+    individual = kind is AnswerType.PERSON and bool(_INDIVIDUAL.search(question_focus(question)))
+
+    def answers(text: str) -> set[str]:
+        found = {text[s:e] for s, e in _new_phrases(kind, text, asked)}
+        if kind is AnswerType.PERSON:
+            found = {f for f in found if f.split()[-1].lower() not in conflicted}
+            if individual:
+                found = {f for f in found if _person_like(f)}
+        return {f.lower() for f in found}
+
+    have = answers(ranked[first].text) | ({short.text.lower()} if short else set())
     floor = SECOND_SHARE * ranked[first].score
-    for i, sent in enumerate(ranked[:5]):
+    for i, sent in enumerate(ranked[:TOP_SENTENCES]):
         if i == first or sent.score < floor:
             continue
-        if sent.passage.n == ranked[first].passage.n and sent.start == ranked[first].start:
-            continue
-        if kind is AnswerType.OTHER and short is not None:
+        if kind is AnswerType.OTHER:
+            if short is None:
+                return [first, i]
             break
-        found = {sent.text[s:e].lower() for s, e in _new_phrases(kind, sent.text, asked)}
-        if kind is AnswerType.OTHER or found - have:
+        if answers(sent.text) - have:
             return [first, i]
     return [first]
