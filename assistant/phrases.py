@@ -20,6 +20,10 @@ from assistant.citations import NUMBER_WORDS, STOPWORDS
 Span = tuple[int, int]
 
 
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 class AnswerType(StrEnum):
     PERSON = "person"  # a person or an organisation
     DATE = "date"
@@ -149,18 +153,22 @@ _PARTICLE = r"(?:of(?:\s+the)?|de|da|del|della|di|du|la|le|van|von|der|den|bin|i
 _NAME_WORD = r"(?:(?:[Aa]l|[Ee]l)[-‐](?=[A-Z]))?(?:[A-Z][\w'’\-]*\.?|[A-Z]\.)"
 _NAME_RE = re.compile(rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD})*")
 _TITLES = frozenset(
-    """mr mr. mrs mrs. ms ms. dr dr. prof prof. president vice prime minister secretary general
-    gen. brigadier major maj. lt. lieutenant colonel col. captain capt. sergeant sgt. commander
-    admiral chief senator sen. representative rep. gov. governor mayor king queen prince princess
-    pope judge justice chancellor ceo chairman chairwoman chair director coach sir lord lady
-    saint rev. reverend father sheikh ayatollah premier ambassador attorney defense defence
-    foreign interior health finance deputy former late""".split()
+    _words(
+        """mr mr. mrs mrs. ms ms. dr dr. prof prof. president vice prime minister secretary general
+        gen. brigadier major maj. lt. lieutenant colonel col. captain capt. sergeant sgt. commander
+        admiral chief senator sen. representative rep. gov. governor mayor king queen prince princess
+        pope judge justice chancellor ceo chairman chairwoman chair director coach sir lord lady
+        saint rev. reverend father sheikh ayatollah premier ambassador attorney defense defence
+        foreign interior health finance deputy former late"""
+    )
 )
 _NOT_NAMES = frozenset(
-    """i a an the this that these those he she it they we you his her its their our my but and
-    or so yet if in on at as for to by with from after before when while since during under
-    according also however meanwhile there here what who which where why how one some many
-    most last earlier later now then still mr mrs ms dr""".split()
+    _words(
+        """i a an the this that these those he she it they we you his her its their our my but and
+        or so yet if in on at as for to by with from after before when while since during under
+        according also however meanwhile there here what who which where why how one some many
+        most last earlier later now then still mr mrs ms dr"""
+    )
 )
 _MONTH_OR_DAY = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$")
 _PLACE_CUE = re.compile(

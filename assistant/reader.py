@@ -67,9 +67,17 @@ S_CONFLICT = 0.3  # a name the passages give a title naming another country or b
 TOP_SENTENCES = 5
 
 _WORD = re.compile(r"[\w'’\-]+|[^\w\s]")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 _CLAUSE_BREAK = frozenset(
-    """, ; : ( ) — – " “ ” which who whom whose that because while although though whereas
-    when where after before since until unless if and but or so as""".split()
+    _words(
+        """, ; : ( ) — – " “ ” which who whom whose that because while although though whereas
+        when where after before since until unless if and but or so as"""
+    )
 )
 
 
@@ -169,8 +177,10 @@ _INDIVIDUAL = re.compile(
 
 
 _TITLE_WORDS = frozenset(
-    "minister general brigadier major president secretary chief commander senator governor "
-    "prime deputy defense defence foreign".split()
+    _words(
+        "minister general brigadier major president secretary chief commander senator governor "
+        "prime deputy defense defence foreign"
+    )
 )
 
 
@@ -278,7 +288,7 @@ def _closeness(
 
 
 _PREPOSITIONS = frozenset(
-    "of in on at for with by from to against into over under about between during after".split()
+    _words("of in on at for with by from to against into over under about between during after")
 )
 
 
