@@ -75,7 +75,7 @@ def _words(text: str) -> list[str]:
 
 _CLAUSE_BREAK = frozenset(
     _words(
-        """, ; : ( ) — – " “ ” which who whom whose that because while although though whereas
+        """, ; : ( ) [ ] — – " “ ” which who whom whose that because while although though whereas
         when where after before since until unless if and but or so as"""
     )
 )
@@ -379,6 +379,12 @@ def _conflicting_names(question: str, ranked: Sequence[ScoredSentence]) -> set[s
     return out
 
 
+def _counted(question: str) -> set[str]:
+    """The stem of what "how many ..." counts ("How many electorates ..." -> {"elector"})."""
+    m = re.search(r"\bhow\s+many\s+([\w\-]+)", question_focus(question), re.IGNORECASE)
+    return set(content_tokens(m.group(1))) if m else set()
+
+
 def _size_prior(words: int) -> float:
     """Short answers are a few words long: 1 for 2-4 words, less for 1 and for long runs."""
     if words <= 1:
@@ -396,6 +402,7 @@ def short_answer(
     asked = _question_terms(question)
     thing = kind is AnswerType.OTHER and bool(_THING.search(question_focus(question)))
     individual = kind is AnswerType.PERSON and bool(_INDIVIDUAL.search(question_focus(question)))
+    counted = _counted(question) if kind is AnswerType.NUMBER else set()
     best: tuple[float, int, Span] | None = None
     lead = ranked[0].score or 1.0
     idf = _idf([set(content_tokens(x.text)) for x in ranked])
@@ -435,6 +442,8 @@ def short_answer(
                 prior = _size_prior(len(phrase.split()))
                 if thing and phrase[0].isupper():
                     prior += S_NAMED
+            elif counted:
+                prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
             elif individual:
                 prior = 1.0 if _person_like(phrase) or phrase.lower() in surnames else 0.0
             score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
