@@ -69,7 +69,7 @@ _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
         AnswerType.NUMBER,
     ),
     (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_DATE_NOUNS})s?\b"), AnswerType.DATE),
-    (re.compile(r"\bwhen\b"), AnswerType.DATE),
+    (re.compile(r"\bwhen\b(?!\s+(?:what|who|which|how)\b)"), AnswerType.DATE),
     (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_NUMBER_NOUNS})\b"), AnswerType.NUMBER),
     (re.compile(rf"\b{_WH}\s+{_MOD}(?:{_PLACE_NOUNS})s?\b"), AnswerType.PLACE),
     (re.compile(r"\bwhere\b"), AnswerType.PLACE),
@@ -99,6 +99,10 @@ def question_focus(question: str) -> str:
 def answer_type(question: str) -> AnswerType:
     """The kind of phrase that answers ``question`` (``OTHER`` when no rule applies)."""
     focus = " ".join(question_focus(question).lower().split())
+    if re.search(r"(?::|\.\.\.|…|_+)\s*$", focus):
+        # a sentence to complete ("... was started by a man who was trying to:") asks for
+        # its continuation, whatever wh-word a relative clause in it has
+        focus = re.sub(r"(?<=\S)\s+(?:who|whom|whose|when|where)\b", " ", focus)
     best: tuple[int, AnswerType] | None = None
     for pattern, kind in _TYPE_RULES:  # the earliest asking phrase wins, rules break ties
         m = pattern.search(focus)

@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
         # quiz style: the lead-in sentence does not decide, the asking sentence does
         ("A storm hit the coast on Monday. Who was named to lead the recovery?", AnswerType.PERSON),
         ("Officials met in Paris last week. How many countries signed?", AnswerType.NUMBER),
+        # a sentence to complete asks for its continuation, not for the relative "who"
+        ("A fire was started by a man who was trying to:", AnswerType.OTHER),
+        ("The debate was cut short when what happened?", AnswerType.OTHER),
         # the scene-setting "when" clause is not what is asked
         ("When rich countries trade with poor ones, whose wages rise?", AnswerType.PERSON),
     ],
