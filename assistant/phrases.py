@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from assistant.citations import NUMBER_WORDS, STOPWORDS
+from assistant.citations import NUMBER_WORDS, STOPWORDS, stem
 
 Span = tuple[int, int]
 
@@ -309,3 +309,56 @@ def title_before(sentence: str, span: Span) -> str:
         if m.start() <= span[0] < m.end():
             return sentence[m.start() : span[0]].strip()
     return ""
+
+
+# --- names: who is who ---------------------------------------------------------------------------
+
+
+def demonym_variants(token: str) -> set[str]:
+    """A token and its country form when it is a demonym stem ("iraqi" ~ "iraq")."""
+    out = {token}
+    for suffix, repl in (
+        ("ian", ""),
+        ("ian", "ia"),
+        ("ese", "a"),
+        ("ish", ""),
+        ("i", ""),
+        ("n", ""),
+    ):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            out.add(token[: len(token) - len(suffix)] + repl)
+    return out
+
+
+_ORG_WORDS = re.compile(
+    r"\b(?:Base|Army|Forces?|Party|Ministry|Department|University|College|School|Council|"
+    r"Committee|Company|Corporation|Inc|Ltd|Group|Bank|Agency|Office|Court|Association|Union|"
+    r"Organi[sz]ation|Institute|Foundation|Club|Team|League|Federation|Commission|Board|News|"
+    r"Times|Post|Airlines?|Air|Navy|Republic|State|States|Kingdom|House|Senate|Congress)\b"
+)
+INDIVIDUAL = re.compile(
+    r"\b(?:who|whom|whose|person|man|woman|president|leader|player|actor|actress|singer|"
+    r"author|writer|minister|senator|governor|judge|king|queen|ceo|founder|coach|commander|"
+    r"general|politician|candidate|athlete|musician|scientist|inventor)\b",
+    re.IGNORECASE,
+)
+
+
+_TITLE_WORDS = frozenset(
+    _words(
+        "minister general brigadier major president secretary chief commander senator governor "
+        "prime deputy defense defence foreign"
+    )
+)
+
+
+# "What lab ...", "Which show ...": a named thing is likely the answer.
+def person_like(phrase: str) -> bool:
+    words = phrase.split()
+    return 2 <= len(words) <= 5 and not _ORG_WORDS.search(phrase) and " of " not in phrase
+
+
+def proper_nouns(text: str) -> set[str]:
+    """Stems of the capitalised words of a text that do not start it (and are not titles)."""
+    found = re.findall(r"(?<=[\w,;:)”\"'’] )[A-Z][\w\-]+", text)
+    return {stem(w) for w in found if w.lower() not in STOPWORDS and w.lower() not in _TITLE_WORDS}

@@ -30,9 +30,13 @@ from assistant.citations import STOPWORDS, content_tokens, split_sentences, stem
 from assistant.embeddings import Embedder
 from assistant.models import Passage
 from assistant.phrases import (
+    INDIVIDUAL,
     AnswerType,
     Span,
     answer_type,
+    demonym_variants,
+    person_like,
+    proper_nouns,
     question_focus,
     title_before,
     typed_phrases,
@@ -136,65 +140,21 @@ def _question_terms(question: str) -> set[str]:
     return set(content_tokens(question_focus(question))) | set(content_tokens(question))
 
 
-def _variants(token: str) -> set[str]:
-    """A token and its country form when it is a demonym stem ("iraqi" ~ "iraq")."""
-    out = {token}
-    for suffix, repl in (
-        ("ian", ""),
-        ("ian", "ia"),
-        ("ese", "a"),
-        ("ish", ""),
-        ("i", ""),
-        ("n", ""),
-    ):
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-            out.add(token[: len(token) - len(suffix)] + repl)
-    return out
-
-
 def _new_phrases(kind: AnswerType, text: str, asked: set[str]) -> list[Span]:
     """Typed phrases of ``text`` that say something the question does not (not all its words)."""
     out = []
     for s, e in typed_phrases(kind, text):
         tokens = set(content_tokens(text[s:e]))
-        if tokens and not all(_variants(t) & asked for t in tokens):
+        if tokens and not all(demonym_variants(t) & asked for t in tokens):
             out.append((s, e))
     return out
 
 
-_ORG_WORDS = re.compile(
-    r"\b(?:Base|Army|Forces?|Party|Ministry|Department|University|College|School|Council|"
-    r"Committee|Company|Corporation|Inc|Ltd|Group|Bank|Agency|Office|Court|Association|Union|"
-    r"Organi[sz]ation|Institute|Foundation|Club|Team|League|Federation|Commission|Board|News|"
-    r"Times|Post|Airlines?|Air|Navy|Republic|State|States|Kingdom|House|Senate|Congress)\b"
-)
-_INDIVIDUAL = re.compile(
-    r"\b(?:who|whom|whose|person|man|woman|president|leader|player|actor|actress|singer|"
-    r"author|writer|minister|senator|governor|judge|king|queen|ceo|founder|coach|commander|"
-    r"general|politician|candidate|athlete|musician|scientist|inventor)\b",
-    re.IGNORECASE,
-)
-
-
-_TITLE_WORDS = frozenset(
-    _words(
-        "minister general brigadier major president secretary chief commander senator governor "
-        "prime deputy defense defence foreign"
-    )
-)
-
-
-# "What lab ...", "Which show ...": a named thing is likely the answer.
 _THING = re.compile(
     r"\b(?:what|which)\s+(?!(?:is|are|was|were|did|do|does|has|have|had|will|would|can|could|"
     r"should|kind|type|sort|happens?|happened)\b)[a-z]",
     re.IGNORECASE,
 )
-
-
-def _person_like(phrase: str) -> bool:
-    words = phrase.split()
-    return 2 <= len(words) <= 5 and not _ORG_WORDS.search(phrase) and " of " not in phrase
 
 
 def rank_sentences(
@@ -336,12 +296,6 @@ def _clause_candidates(text: str, asked: set[str]) -> list[Span]:
     return out
 
 
-def _proper_nouns(text: str) -> set[str]:
-    """Stems of the capitalised words of a text that do not start it (and are not titles)."""
-    found = re.findall(r"(?<=[\w,;:)”\"'’] )[A-Z][\w\-]+", text)
-    return {stem(w) for w in found if w.lower() not in STOPWORDS and w.lower() not in _TITLE_WORDS}
-
-
 def _full_names(ranked: Sequence[ScoredSentence]) -> dict[str, tuple[int, int, int]]:
     """Surname (lower case) -> (sentence index, start, end) of the best-ranked person-like full
     name ending with it ("al-shammari" -> "Najah Hassan Ali Al-Shammari")."""
@@ -349,7 +303,7 @@ def _full_names(ranked: Sequence[ScoredSentence]) -> dict[str, tuple[int, int, i
     for index, sent in enumerate(ranked):
         for s, e in typed_phrases(AnswerType.PERSON, sent.text):
             phrase = sent.text[s:e]
-            if _person_like(phrase):
+            if person_like(phrase):
                 out.setdefault(phrase.split()[-1].lower(), (index, s, e))
     return out
 
@@ -358,7 +312,7 @@ def _conflicting_names(question: str, ranked: Sequence[ScoredSentence]) -> set[s
     """Surnames (lower case) written somewhere in the passages with a title naming another
     country or body than the question does: asked "Who is Iraq's defense minister?", the
     "Defense Minister of Iran ... Amir Hatami" is not the answer, in any sentence."""
-    asked_names = _proper_nouns(" " + question_focus(question))
+    asked_names = proper_nouns(" " + question_focus(question))
     if not asked_names:
         return set()
     asked = _question_terms(question)
@@ -369,10 +323,16 @@ def _conflicting_names(question: str, ranked: Sequence[ScoredSentence]) -> set[s
             title = title_before(text, span)
             if not title:
                 continue
-            named = {t for t in _proper_nouns(" " + title)}
-            other = {t for t in named if not any(_variants(t) & _variants(a) for a in asked)}
+            named = {t for t in proper_nouns(" " + title)}
+            other = {
+                t
+                for t in named
+                if not any(demonym_variants(t) & demonym_variants(a) for a in asked)
+            }
             missing = {
-                t for t in asked_names if not any(_variants(t) & _variants(n) for n in named)
+                t
+                for t in asked_names
+                if not any(demonym_variants(t) & demonym_variants(n) for n in named)
             }
             if other and missing:
                 out.add(text[span[0] : span[1]].split()[-1].lower())
@@ -401,7 +361,7 @@ def short_answer(
     kind = answer_type(question)
     asked = _question_terms(question)
     thing = kind is AnswerType.OTHER and bool(_THING.search(question_focus(question)))
-    individual = kind is AnswerType.PERSON and bool(_INDIVIDUAL.search(question_focus(question)))
+    individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
     counted = _counted(question) if kind is AnswerType.NUMBER else set()
     best: tuple[float, int, Span] | None = None
     lead = ranked[0].score or 1.0
@@ -413,7 +373,7 @@ def short_answer(
     surnames: set[str] = set()
     if kind is AnswerType.PERSON:
         conflicted = _conflicting_names(question, ranked)
-        proper = set().union(*(_proper_nouns(" " + x.text) for x in ranked[: 4 * top]))
+        proper = set().union(*(proper_nouns(" " + x.text) for x in ranked[: 4 * top]))
         full = _full_names(ranked[: 4 * top])
         surnames = set(full)
     for index, sent in enumerate(ranked[:top]):
@@ -435,7 +395,11 @@ def short_answer(
         for span in candidates:
             near, edge = _closeness(span, spans, hit, weight, total)
             phrase = text[span[0] : span[1]]
-            if proper and " " not in phrase and (_variants(stem(phrase)) - {stem(phrase)}) & proper:
+            if (
+                proper
+                and " " not in phrase
+                and (demonym_variants(stem(phrase)) - {stem(phrase)}) & proper
+            ):
                 continue  # a demonym ("Iraqi" next to "Iraq") describes, it does not name
             prior = 0.0
             if kind is AnswerType.OTHER:
@@ -445,7 +409,7 @@ def short_answer(
             elif counted:
                 prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
             elif individual:
-                prior = 1.0 if _person_like(phrase) or phrase.lower() in surnames else 0.0
+                prior = 1.0 if person_like(phrase) or phrase.lower() in surnames else 0.0
             score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
             if kind is AnswerType.PERSON and phrase.split()[-1].lower() in conflicted:
                 score -= S_CONFLICT
@@ -484,14 +448,14 @@ def compose(
     kind = answer_type(question)
     asked = _question_terms(question)
     conflicted = _conflicting_names(question, ranked) if kind is AnswerType.PERSON else set()
-    individual = kind is AnswerType.PERSON and bool(_INDIVIDUAL.search(question_focus(question)))
+    individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
 
     def answers(text: str) -> set[str]:
         found = {text[s:e] for s, e in _new_phrases(kind, text, asked)}
         if kind is AnswerType.PERSON:
             found = {f for f in found if f.split()[-1].lower() not in conflicted}
             if individual:
-                found = {f for f in found if _person_like(f)}
+                found = {f for f in found if person_like(f)}
         return {f.lower() for f in found}
 
     have = answers(ranked[first].text) | ({short.text.lower()} if short else set())
