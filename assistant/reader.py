@@ -67,6 +67,7 @@ S_NEAR = 0.3
 S_PRIOR = 0.2
 S_EDGE = 0.2  # the question's terms are all on one side of the phrase
 S_NAMED = 0.2  # a capitalised candidate for "what/which NOUN" questions
+S_FOCUS = 0.2  # the candidate holds the noun of "which NOUN" ("Southwest Airlines")
 S_CONFLICT = 0.3  # a name the passages give a title naming another country or body
 TOP_SENTENCES = 5
 
@@ -155,6 +156,42 @@ _THING = re.compile(
     r"should|kind|type|sort|happens?|happened)\b)[a-z]",
     re.IGNORECASE,
 )
+
+
+_QUOTED = re.compile(r"[“\"‘]([^”\"’\n]{2,80})[”\"’]")
+
+
+def _focus_nouns(question: str) -> set[str]:
+    """Stems of the words after "which"/"what" naming what is asked ("Which airline ..." ->
+    {"airlin"}, "which national park" -> {"nation", "park"})."""
+    m = re.search(
+        r"\b(?:what|which|name\s+the)\s+((?:[\w\-]+\s+){0,2}[\w\-]+)",
+        question_focus(question),
+        re.I,
+    )
+    if not m:
+        return set()
+    words = []
+    for word in m.group(1).split():
+        if word.lower() in STOPWORDS or re.fullmatch(r"(?:is|are|was|were|did|do|does)", word):
+            break
+        words.append(word)
+    return set(content_tokens(" ".join(words)))
+
+
+def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> list[Span]:
+    """Candidate short answers in a sentence for a question of type ``kind``."""
+    if kind is AnswerType.PLACE:  # places are names; a place cue ("in", "from") is a prior
+        return _new_phrases(AnswerType.PERSON, text, asked)
+    if kind is not AnswerType.OTHER:
+        return _new_phrases(kind, text, asked)
+    dated = typed_phrases(AnswerType.DATE, text)
+    out = [c for c in _clause_candidates(text, asked) if c not in dated]
+    if thing:  # "which show": names and quoted titles
+        named = _new_phrases(AnswerType.PERSON, text, asked)
+        quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+        out += [c for c in named + quoted if c not in out]
+    return out
 
 
 def rank_sentences(
@@ -363,6 +400,7 @@ def short_answer(
     thing = kind is AnswerType.OTHER and bool(_THING.search(question_focus(question)))
     individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
     counted = _counted(question) if kind is AnswerType.NUMBER else set()
+    focus = _focus_nouns(question)
     best: tuple[float, int, Span] | None = None
     lead = ranked[0].score or 1.0
     idf = _idf([set(content_tokens(x.text)) for x in ranked])
@@ -385,14 +423,8 @@ def short_answer(
         ]
         hit = _matches(text, spans, asked)
         weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
-        if kind is AnswerType.OTHER:
-            candidates = _clause_candidates(text, asked)
-            if thing:
-                named = _new_phrases(AnswerType.PERSON, text, asked)
-                candidates += [c for c in named if c not in candidates]
-        else:
-            candidates = _new_phrases(kind, text, asked)
-        for span in candidates:
+        places = set(typed_phrases(AnswerType.PLACE, text)) if kind is AnswerType.PLACE else set()
+        for span in _candidates(kind, text, asked, thing):
             near, edge = _closeness(span, spans, hit, weight, total)
             phrase = text[span[0] : span[1]]
             if (
@@ -408,9 +440,13 @@ def short_answer(
                     prior += S_NAMED
             elif counted:
                 prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
+            elif kind is AnswerType.PLACE:
+                prior = 1.0 if span in places else 0.0
             elif individual:
                 prior = 1.0 if person_like(phrase) or phrase.lower() in surnames else 0.0
             score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
+            if focus & set(content_tokens(phrase)):
+                score += S_FOCUS  # "Which airline ...?" -> "Southwest Airlines"
             if kind is AnswerType.PERSON and phrase.split()[-1].lower() in conflicted:
                 score -= S_CONFLICT
             if best is None or score > best[0]:
