@@ -26,8 +26,10 @@ from langchain_core.messages import BaseMessage
 from assistant.answerability import Evidence, assess, calibration_for, missing_terms
 from assistant.citations import (
     NUMBER_WORDS,
+    best_support,
     content_tokens,
     is_refusal,
+    looks_like_instruction,
     make_citation,
     split_sentences,
     strip_markers,
@@ -37,7 +39,7 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.llm import llm_error
-from assistant.models import Answer, Passage, Turn
+from assistant.models import Answer, AnswerSentence, Citation, Passage, ShortAnswer, Turn
 from assistant.prompts import format_sources, load_prompt, neutralise, refusal_sentence
 
 # Words that point back to an earlier turn ("this week" and "that year" do not).
@@ -310,21 +312,29 @@ class Answerer:
                 "citations": checked.citations,
                 "invalid_markers": checked.invalid_markers,
                 "unsupported_sentences": checked.unsupported_sentences,
+                "sentences": checked.sentences,
             }
         )
 
     def _stream_extractive(
         self, standalone: str, passages: list[Passage], base: Answer
     ) -> Iterator[str | Answer]:
+        """The short answer first (the phrase of the asked-for type), then the sentence(s) that
+        hold it, quoted verbatim and cited; citations carry their real support score."""
+        from assistant.reader import compose, rank_sentences, short_answer
+
         started = time.perf_counter()
-        picked = self.best_sentences(standalone, passages, self.settings.extractive_sentences)
+        ranked = rank_sentences(standalone, passages, self.embedder)
+        short = short_answer(standalone, ranked)
+        chosen = compose(standalone, ranked, short)[: self.settings.extractive_sentences]
         base.timings_ms["generate"] = _ms(time.perf_counter() - started)
-        if not picked:
+        if not chosen:
             text = f"{self.refusal} (No passage contains a readable sentence.)"
             yield text
             base.timings_ms["verify"] = 0.0
             yield base.model_copy(update={"answer": text, "refused": True})
             return
+        picked = [_Sentence(ranked[i].passage, ranked[i].start, ranked[i].end) for i in chosen]
         # Number sources in the order the answer cites them: the first quote is [1].
         first_use = list(dict.fromkeys(s.passage.n for s in picked))
         order = first_use + [p.n for p in passages if p.n not in first_use]
@@ -334,18 +344,40 @@ class Answerer:
         }
         picked = [_Sentence(renumbered[s.passage.n], s.start, s.end) for s in picked]
         base = base.model_copy(update={"passages": sorted(renumbered.values(), key=lambda p: p.n)})
-        citations, pieces = [], []
-        for i, sentence in enumerate(picked):
-            shown = _BRACKET_NUMBER.sub(r"(\1)", " ".join(sentence.text.split()))
-            piece = f"{'' if i == 0 else ' '}{shown} [{sentence.passage.n}]"
-            pieces.append(piece)
-            yield piece
-            citations.append(
-                make_citation(
-                    sentence.passage, sentence.start, sentence.end, shown, 1.0,
-                    self.settings.support_threshold,
+        t0 = time.perf_counter()
+        shown = [_BRACKET_NUMBER.sub(r"(\1)", " ".join(x.text.split())) for x in picked]
+        supports = self._quote_support(picked, shown)
+        pieces: list[str] = []
+        sentences: list[AnswerSentence] = []
+        citations: list[Citation] = []
+        short_model: ShortAnswer | None = None
+        if short is not None and short.sentence == chosen[0]:
+            n = picked[0].passage.n
+            phrase = _BRACKET_NUMBER.sub(r"(\1)", " ".join(short.text.split()))
+            lead = f"{phrase} [{n}]"
+            short_model = ShortAnswer(
+                text=short.text, n=n, start=short.article_start, end=short.article_end
+            )
+            sentences.append(AnswerSentence(start=0, end=len(lead), citations=[n], supported=True))
+            pieces.append(lead + "\n\n")
+            yield pieces[-1]
+        for i, (sentence, text) in enumerate(zip(picked, shown, strict=True)):
+            n = sentence.passage.n
+            piece = f"{'' if i == 0 else ' '}{text} [{n}]"
+            offset = sum(len(x) for x in pieces) + (0 if i == 0 else 1)
+            citation = make_citation(
+                sentence.passage, sentence.start, sentence.end, text, supports[i],
+                self.settings.support_threshold,
+            )  # fmt: skip
+            citations.append(citation)
+            sentences.append(
+                AnswerSentence(
+                    start=offset, end=offset + len(piece.lstrip()), citations=[n],
+                    supported=citation.supported,
                 )
             )  # fmt: skip
+            pieces.append(piece)
+            yield piece
         used = list({s.passage.n: s.passage for s in picked}.values())
         sources = "; ".join(
             f"[{p.n}] {p.source or 'unknown outlet'}"
@@ -354,8 +386,33 @@ class Answerer:
         )
         tail = f"\n\nSources: {sources}"
         yield tail
-        base.timings_ms["verify"] = 0.0
-        yield base.model_copy(update={"answer": "".join(pieces) + tail, "citations": citations})
+        base.timings_ms["verify"] = _ms(time.perf_counter() - t0)
+        yield base.model_copy(
+            update={
+                "answer": "".join(pieces) + tail,
+                "citations": citations,
+                "short_answer": short_model,
+                "sentences": sentences,
+                "unsupported_sentences": [c.sentence for c in citations if not c.supported],
+            }
+        )
+
+    def _quote_support(self, picked: Sequence[_Sentence], shown: Sequence[str]) -> list[float]:
+        """The support check run on each quote against its own span (an injected instruction
+        or a quote the passage does not hold scores low), as for generated sentences."""
+        out = []
+        for sentence, text in zip(picked, shown, strict=True):
+            cosines = None
+            if self.embedder is not None:
+                vectors = self.embedder.embed_documents([text, sentence.text])
+                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+                cosines = [float(vectors[0] @ vectors[1])]
+            span = [(sentence.start, sentence.end)]
+            support, _, _ = best_support(text, sentence.passage, span, cosines)
+            if looks_like_instruction(sentence.text):
+                support = 0.0
+            out.append(support)
+        return out
 
     def best_sentences(
         self, standalone: str, passages: Sequence[Passage], count: int

@@ -136,6 +136,16 @@ class AnswerSentence(BaseModel):
     markers: list[MarkerSpan] = Field(default_factory=list)
 
 
+class ShortAnswer(BaseModel):
+    """The phrase that answers (a name, a date, a number with its unit, ...), inside the quote of
+    citation ``n``; ``start``/``end`` index the article's text like a citation's."""
+
+    text: str
+    n: int
+    start: int
+    end: int
+
+
 class Answer(BaseModel):
     question: str
     standalone_question: str
@@ -156,6 +166,9 @@ class Answer(BaseModel):
         default=None,
         description="Calibrated probability that the passages hold the answer "
         "(assistant/answerability.py); None when nothing was retrieved.",
+    )
+    short_answer: ShortAnswer | None = Field(
+        default=None, description="Extractive answers: the phrase that answers, shown first."
     )
     sentences: list[AnswerSentence] = Field(
         default_factory=list,
