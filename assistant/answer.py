@@ -23,6 +23,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from assistant import followup
 from assistant.answerability import Evidence, assess, calibration_for, missing_terms
 from assistant.citations import (
     NUMBER_WORDS,
@@ -42,14 +43,6 @@ from assistant.llm import llm_error
 from assistant.models import Answer, AnswerSentence, Citation, Passage, ShortAnswer, Turn
 from assistant.prompts import format_sources, load_prompt, neutralise, refusal_sentence
 
-# Words that point back to an earlier turn ("this week" and "that year" do not).
-_FOLLOW_UP = re.compile(
-    r"\b(?:he|she|they|it|its|his|her|hers|him|them|their|theirs|the same|the former|the latter"
-    r"|(?:that|this|those|these)(?!\s+(?:week|weekend|month|year|morning|summer|spring|fall|"
-    r"autumn|winter|season|time|day|days|weeks|months|years)\b))\b",
-    re.IGNORECASE,
-)
-_ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|what of|also|but)\b", re.IGNORECASE)
 _BOILERPLATE = re.compile(
     r"cookie|subscribe|newsletter|sign up|click here|all rights reserved|advertisement|"
     r"follow us|read more|terms of (?:use|service)|privacy policy|getty images|^\W*\(?cnn\)?\W*$",
@@ -130,7 +123,7 @@ class Answerer:
         if not history:
             return question
         if self.chat_model is None:
-            return self._condense_heuristic(question, history)
+            return followup.resolve(question, history)
         lines = []
         for turn in history[-3:]:
             lines.append(f"User: {' '.join(turn.question.split())}")
@@ -148,24 +141,9 @@ class Answerer:
         line = next((x.strip() for x in reply.splitlines() if x.strip()), "")
         line = re.sub(r"^(?:standalone question|question)\s*:\s*", "", line, flags=re.I)
         line = line.strip().strip('"“”').strip()
-        if not line or len(line) > max(400, 4 * len(question)):
-            return self._condense_heuristic(question, history)
+        if len(line) > max(400, 4 * len(question)) or not followup.usable_rewrite(question, line):
+            return followup.resolve(question, history)  # the rewrite lost the question
         return line
-
-    def _condense_heuristic(self, question: str, history: Sequence[Turn]) -> str:
-        words = re.findall(r"\w+", question)
-        if not (_FOLLOW_UP.search(question) or _ELLIPSIS.match(question) or len(words) <= 3):
-            return question
-        previous = self._condense_heuristic(history[-1].question, history[-4:-1])
-        context = _key_terms(previous, exclude=set(content_tokens(question)))
-        context += [
-            name
-            for name in _capitalised(strip_markers(history[-1].answer).split(".")[0])[:2]
-            if name not in context and name.lower() not in question.lower()
-        ]
-        if not context:
-            return question
-        return f"{' '.join(context)}: {question}"
 
     # --- answering ------------------------------------------------------------------------------
 
@@ -499,28 +477,6 @@ class Answerer:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _capitalised(text: str) -> list[str]:
-    """Capitalised word groups ("Joe Biden", "NATO") that do not start the text."""
-    found = re.findall(r"(?<=\S )((?:[A-Z][\w'’\-]*)(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)", text)
-    return [f for f in found if f.lower() not in {"i", "the", "a"}]
-
-
-def _key_terms(question: str, exclude: set[str]) -> list[str]:
-    """Names and content words of a question, in order (for prefixing a follow-up)."""
-    names = _capitalised(question)
-    terms = list(dict.fromkeys(names))
-    covered = {t for name in names for t in content_tokens(name)}
-    for word in re.findall(r"[A-Za-z][\w'’\-]+|\d+", question):
-        tokens = content_tokens(word)
-        if not tokens or tokens[0] in covered or tokens[0] in exclude:
-            continue
-        if word.lower() in {"who", "what", "which", "when", "where", "why", "how", "did", "does"}:
-            continue
-        terms.append(word)
-        covered.add(tokens[0])
-    return terms[:8]
 
 
 # --- multiple-choice scoring without an LLM ------------------------------------------------------

@@ -181,6 +181,8 @@ class Turn(BaseModel):
 
     question: str
     answer: str = ""
+    standalone: str = Field(default="", description="The question as it was searched.")
+    short_answer: str = Field(default="", description="The short answer the turn established.")
 
 
 class EvalCase(BaseModel):

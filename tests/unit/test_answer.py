@@ -216,15 +216,41 @@ def test_condense_uses_the_prompt_with_history(settings: Settings) -> None:
     assert "Last question: When did he visit Tokyo?" in str(message.content)
 
 
-def test_condense_heuristic(settings: Settings) -> None:
+def test_condense_heuristic_resolves_from_the_previous_turn(settings: Settings) -> None:
     answerer = Answerer(settings, None, None)
     history = [Turn(question="Who is the CEO of Twitter?", answer="Parag Agrawal is the CEO.")]
-    rewritten = answerer.condense("When did he join?", history)
-    assert rewritten.endswith("When did he join?") and "Twitter" in rewritten and "CEO" in rewritten
-    assert "What about Meta?" in answerer.condense("What about Meta?", history)
+    # "he": the person the previous answer established, by surname
+    assert answerer.condense("When did he join?", history) == "When did Agrawal join?"
+    # an ellipsis keeps the question and adds the names the previous turn established
+    assert answerer.condense("What about Meta?", history).startswith("What about Meta? (")
     assert "Twitter" in answerer.condense("What about Meta?", history)
     standalone = "Which countries did NATO invite this week?"
     assert answerer.condense(standalone, history) == standalone
+
+
+def test_condense_heuristic_does_not_pile_up_words(settings: Settings) -> None:
+    answerer = Answerer(settings, None, None)
+    turns = [
+        Turn(question="Who did Hatami congratulate?", answer="Najah Al-Shammari [1]\n\n...",
+             short_answer="Najah Hassan Ali Al-Shammari"),
+    ]  # fmt: skip
+    second = answerer.condense("What did he praise Iran for?", turns)
+    assert second == "What did Al-Shammari praise Iran for?"
+    turns.append(Turn(question="What did he praise Iran for?", answer="supporting Iraq [1]",
+                      standalone=second, short_answer="supporting Iraq"))  # fmt: skip
+    third = answerer.condense("And when did the two countries sign an agreement?", turns)
+    assert third.startswith("And when did the two countries sign an agreement?")
+    assert "Hatami" not in third and "congratulate" not in third  # only the last turn counts
+    assert len(third) < 100
+
+
+def test_llm_rewrite_that_drops_the_question_is_not_used() -> None:
+    chat = scripted("Who is the CEO of Twitter?")  # the model repeated the earlier question
+    answerer = Answerer(Settings(_env_file=None), chat, None)
+    history = [Turn(question="Who is the CEO of Twitter?", answer="Parag Agrawal is the CEO.")]
+    assert answerer.condense("When did he join the company?", history) == (
+        "When did Agrawal join the company?"
+    )
 
 
 # --- extractive mode --------------------------------------------------------------------------
