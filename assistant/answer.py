@@ -40,7 +40,15 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError
 from assistant.llm import llm_error
-from assistant.models import Answer, AnswerSentence, Citation, Passage, ShortAnswer, Turn
+from assistant.models import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    MarkerSpan,
+    Passage,
+    ShortAnswer,
+    Turn,
+)
 from assistant.prompts import format_sources, load_prompt, neutralise, refusal_sentence
 
 _BOILERPLATE = re.compile(
@@ -336,7 +344,12 @@ class Answerer:
             short_model = ShortAnswer(
                 text=short.text, n=n, start=short.article_start, end=short.article_end
             )
-            sentences.append(AnswerSentence(start=0, end=len(lead), citations=[n], supported=True))
+            marker = MarkerSpan(start=len(phrase) + 1, end=len(lead), numbers=[n])
+            sentences.append(
+                AnswerSentence(
+                    start=0, end=len(lead), citations=[n], supported=True, markers=[marker]
+                )
+            )
             pieces.append(lead + "\n\n")
             yield pieces[-1]
         for i, (sentence, text) in enumerate(zip(picked, shown, strict=True)):
@@ -348,10 +361,12 @@ class Answerer:
                 self.settings.support_threshold,
             )  # fmt: skip
             citations.append(citation)
+            end = offset + len(piece.lstrip())
+            marker = MarkerSpan(start=end - len(f"[{n}]"), end=end, numbers=[n])
             sentences.append(
                 AnswerSentence(
-                    start=offset, end=offset + len(piece.lstrip()), citations=[n],
-                    supported=citation.supported,
+                    start=offset, end=end, citations=[n], supported=citation.supported,
+                    markers=[marker],
                 )
             )  # fmt: skip
             pieces.append(piece)

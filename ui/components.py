@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, Citation, Passage, ShortAnswer
 
 # [1]  [1, 2]  [1][3] — the canonical markers the answerer leaves in the answer text. Used only for
 # answers without ``answer.sentences`` (made before the checker returned sentence spans): the UI
@@ -28,6 +28,7 @@ _ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~$:=^"}
 
 CSS = """<style>
 .qa-answer{line-height:1.6}
+.qa-short{font-weight:700}
 .qa-badge{display:inline-block;font-size:.78rem;padding:.05rem .5rem;border-radius:.6rem;
  margin:0 .35rem .35rem 0;border:1px solid rgba(128,128,128,.45)}
 .qa-badge-extractive{background:rgba(80,140,255,.12)}
@@ -150,6 +151,9 @@ def _sentence_body_html(answer: Answer, msg_id: int | str, valid: set[int]) -> s
             cur = marker.end
         inner.append(esc(text[cur : sentence.end]))
         body = "".join(inner)
+        if answer.short_answer is not None and sentence.start == 0:  # the short answer leads
+            body = f'<strong class="qa-short">{body}</strong>'
+
         parts.append(body if sentence.supported else _unsupported_html(body))
         pos = sentence.end
     parts.append(_markers_html(text[pos:], msg_id, valid))
@@ -323,13 +327,21 @@ def quote_spans(passage: Passage, citations: Sequence[Citation]) -> list[tuple[i
     return merged
 
 
-def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Escaped ``text`` with each span wrapped in ``<mark>``."""
+def highlight(
+    text: str, spans: Sequence[tuple[int, int]], strong: tuple[int, int] | None = None
+) -> str:
+    """Escaped ``text`` with each span wrapped in ``<mark>``; ``strong`` (the short answer,
+    inside a span) is also wrapped in ``<strong>``."""
     out: list[str] = []
     pos = 0
     for s, e in spans:
         out.append(esc(text[pos:s]))
-        out.append(f"<mark>{esc(text[s:e])}</mark>")
+        if strong is not None and s <= strong[0] < strong[1] <= e:
+            a, b = strong
+            inner = f'{esc(text[s:a])}<strong class="qa-short">{esc(text[a:b])}</strong>'
+            out.append(f"<mark>{inner}{esc(text[b:e])}</mark>")
+        else:
+            out.append(f"<mark>{esc(text[s:e])}</mark>")
         pos = e
     out.append(esc(text[pos:]))
     return "".join(out)
@@ -349,8 +361,10 @@ def card_html(
     msg_id: int | str,
     passage: Passage | None,
     citations: Sequence[Citation],
+    short: ShortAnswer | None = None,
 ) -> str:
-    """Source card n: title, outlet, date, link and the passage with its quotes highlighted."""
+    """Source card n: title, outlet, date, link and the passage with its quotes highlighted
+    (and the short answer, when it lies in this passage, in bold inside its quote)."""
     first = citations[0] if citations else None
     ref = passage or first
     title = (ref.title if ref else "") or "Untitled article"
@@ -358,7 +372,11 @@ def card_html(
     published = ref.published if ref else None
     url = ref.url if ref else None
     if passage is not None:
-        body = highlight(passage.text, quote_spans(passage, citations))
+        inside = None
+        if short is not None and short.n == n:
+            a, b = short.start - passage.start, short.end - passage.start
+            inside = (a, b) if 0 <= a < b <= len(passage.text) else None
+        body = highlight(passage.text, quote_spans(passage, citations), inside)
     else:  # no passage to show: the quotes alone
         body = " &hellip; ".join(f"<mark>{esc(c.quote)}</mark>" for c in citations)
     weak = [c for c in citations if not c.supported]

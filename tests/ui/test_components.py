@@ -190,3 +190,30 @@ def _stdlib() -> frozenset[str]:
     import sys
 
     return frozenset(sys.stdlib_module_names)
+
+
+def test_short_answer_leads_and_is_bold_inside_its_quote() -> None:
+    from assistant.answer import Answerer
+    from assistant.config import Settings
+    from tests.fakes import HashEmbedder
+
+    p = passage(start=100)
+    answerer = Answerer(Settings(_env_file=None, answer_at=0.0), None, HashEmbedder())
+    final = next(
+        x
+        for x in answerer.stream("q", "What did Al-Shammari praise Iran for?", [p], None, {})
+        if isinstance(x, Answer)
+    )
+    assert final.short_answer is not None
+    body = answer_html(final, 7)
+    lead = re.search(r'<strong class="qa-short">(.*?)</strong>', body)
+    assert lead is not None and html.unescape(re.sub("<[^>]+>", "", lead.group(1))).startswith(
+        final.short_answer.text
+    )
+    assert body.index("qa-short") < body.index("praised")  # the phrase comes first
+    card = card_html(1, 7, final.passages[0], final.citations, final.short_answer)
+    inner = re.search(r"<mark>(.*?)</mark>", card)
+    assert inner is not None and '<strong class="qa-short">' in inner.group(1)
+    assert html.unescape(re.search(r'qa-short">(.*?)</strong>', card).group(1)) == (
+        final.short_answer.text
+    )
