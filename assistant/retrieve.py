@@ -175,7 +175,9 @@ class Retriever:
 
         Chroma's filtered search is slow (it scans metadata), so first ask for a wider unfiltered
         neighbourhood and filter it in memory with the index's table; only when too few survive
-        (a very selective filter) fall back to Chroma's own ``where`` search.
+        (fewer than ``enough``: with BM25 beside it the fused ranking needs only a few dense
+        candidates, BM25 being exact under any filter) score the passing chunks exactly or fall
+        back to Chroma's own ``where`` search.
         """
         mask = index.filter_mask(since, until, sources, exclude)
         if mask is None:
