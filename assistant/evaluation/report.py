@@ -24,9 +24,14 @@ GATE_METRICS: tuple[str, ...] = (
     *(f"retrieval.hit@{k}" for k in (1, 5, 10)),
     "retrieval.mrr@10",
     "retrieval.ndcg@10",
+    "answer_retrieval.hit@1",
+    "answer_retrieval.hit@5",
+    "answer_retrieval.mrr@5",
     "answer.exact_match",
     "answer.f1",
     "answer.contained",
+    "answer.short_exact_match",
+    "answer.short_f1",
     "answer.mc_accuracy",
     "refusal.precision",
     "refusal.recall",
@@ -97,7 +102,7 @@ def answer_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
     answered = [r for r in rows if r.answered]
     scored = [r for r in answered if r.answerable and r.answers]
     out: dict[str, Any] = {}
-    for name in ("exact_match", "f1", "contained"):
+    for name in ("exact_match", "f1", "contained", "short_exact_match", "short_f1"):
         out[name] = _avg([r.scores.get(name) for r in scored])[0]
     out["n"] = len(scored)
     mc = [r.scores["mc_correct"] for r in answered if r.scores.get("mc_correct") is not None]

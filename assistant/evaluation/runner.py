@@ -271,10 +271,13 @@ def evaluate_case(
     row.timings_ms = {**answer.timings_ms, "search@10": search_ms}
     if case.answerable and case.answer:
         text = scoring_text(answer.answer)
+        short = answer.short_answer.text if answer.short_answer and not answer.refused else ""
         row.scores = {
             "exact_match": m.exact_match(text, case.answer),
             "f1": m.token_f1(text, case.answer),
             "contained": m.contained(text, case.answer),
+            "short_exact_match": m.exact_match(short, case.answer) if short else 0.0,
+            "short_f1": m.token_f1(short, case.answer) if short else 0.0,
         }
         row.verdicts["contained"] = bool(row.scores["contained"])
     row.verdicts["refusal"] = (
