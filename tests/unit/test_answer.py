@@ -13,7 +13,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from assistant.answer import Answerer, score_choices
+from assistant.answer import Answerer
+from assistant.choices import score_choices
 from assistant.config import Settings
 from assistant.models import Answer, Passage, Turn
 from tests.fakes import HashEmbedder
