@@ -163,6 +163,7 @@ class LexicalIndex:
         sources: Sequence[str] | None = None,
         exclude: Collection[str] | None = None,
         scores: np.ndarray | None = None,
+        cutoff: dt.date | None = None,
     ) -> list[LexicalHit]:
         """The ``n`` best chunks by BM25 that pass the filters (``scores`` from :meth:`scores`)."""
         if scores is None:
@@ -170,7 +171,7 @@ class LexicalIndex:
         if scores is None:
             return []
         mask = scores > 0
-        filtered = self.filter_mask(since, until, sources, exclude)
+        filtered = self.filter_mask(since, until, sources, exclude, cutoff)
         if filtered is not None:
             mask &= filtered
         candidates = np.flatnonzero(mask)
@@ -188,13 +189,18 @@ class LexicalIndex:
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
         exclude: Collection[str] | None = None,
+        cutoff: dt.date | None = None,
     ) -> np.ndarray | None:
         """Which chunks pass the filters (None = no filter); undated chunks fail date filters.
 
-        ``exclude`` lists article ids left out (the evaluation's "topic not covered" set)."""
-        if not (since or until or sources or exclude):
+        ``cutoff``: the day the question is asked — chunks published later fail, undated ones
+        pass (their date is unknown, not later). ``exclude`` lists article ids left out (the
+        evaluation's "topic not covered" set)."""
+        if not (since or until or sources or exclude or cutoff):
             return None
         mask = np.ones(len(self.ids), dtype=bool)
+        if cutoff:
+            mask &= self.published <= (date_to_int(cutoff) or 0)
         if since:
             mask &= self.published >= (date_to_int(since) or 0)
         if until:

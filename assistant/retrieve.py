@@ -70,8 +70,9 @@ class Retriever:
         as_of: dt.date | None = None,
         exclude: Collection[str] | None = None,
     ) -> list[Passage]:
-        """The ``k`` best passages for ``query``; ``as_of`` is the day the question is asked
-        (recency is measured from it; defaults to ``until``, else the newest candidate)."""
+        """The ``k`` best passages for ``query``. ``as_of`` is the day the question is asked:
+        nothing published after it is searched (undated articles are kept) and recency is
+        measured from it (without it: from ``until``, else from the newest candidate)."""
         k = k or self.settings.k
         mode = mode or self.settings.retrieval
         fetch = max(self.settings.fetch_k, k * 4)
@@ -85,14 +86,21 @@ class Retriever:
         dense: list[tuple[str, float]] = []
         if qvec is not None:
             t0 = time.perf_counter()
-            dense = self._dense(qvec, fetch, index, since, until, sources, exclude)
+            # with BM25 beside it, a filtered neighbourhood that yields k passing chunks is
+            # enough (BM25 is exact under any filter); dense alone must fill its list
+            enough = k if mode != "dense" else fetch // 2
+            dense = self._dense(
+                qvec, fetch, index, since, until, sources, exclude, enough, cutoff=as_of
+            )
             timings["dense"] = (time.perf_counter() - t0) * 1000
         bm25: np.ndarray | None = None
         lexical_ids: list[str] = []
         if mode != "dense":
             t0 = time.perf_counter()
             bm25 = index.scores(query)
-            hits = index.search(query, fetch, since, until, sources, exclude, scores=bm25)
+            hits = index.search(
+                query, fetch, since, until, sources, exclude, scores=bm25, cutoff=as_of
+            )
             lexical_ids = [h.id for h in hits]
             timings["lexical"] = (time.perf_counter() - t0) * 1000
 
@@ -170,6 +178,8 @@ class Retriever:
         until: dt.date | None,
         sources: Sequence[str] | None,
         exclude: Collection[str] | None = None,
+        enough: int | None = None,
+        cutoff: dt.date | None = None,
     ) -> list[tuple[str, float]]:
         """Nearest chunks that pass the filters.
 
@@ -179,7 +189,7 @@ class Retriever:
         candidates, BM25 being exact under any filter) score the passing chunks exactly or fall
         back to Chroma's own ``where`` search.
         """
-        mask = index.filter_mask(since, until, sources, exclude)
+        mask = index.filter_mask(since, until, sources, exclude, cutoff)
         if mask is None:
             return self.store.query_ids(qvec, fetch)
         allowed = int(mask.sum())
@@ -197,7 +207,7 @@ class Retriever:
             # neighbourhood as large as the index proves that nothing else passes the filter
             if len(kept) >= fetch or len(wide) >= len(index):
                 return kept[:fetch]
-        if len(kept) >= fetch // 2:
+        if len(kept) >= (enough if enough is not None else fetch // 2):
             return kept
         if allowed <= EXACT_LIMIT:  # few chunks pass: score them all exactly
             ids = [index.ids[i] for i in np.flatnonzero(mask)]
@@ -209,7 +219,9 @@ class Retriever:
             vectors = self.store.embeddings_for_ids(ids)
             scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())
             return [(cid, dist) for dist, cid in scored[:fetch]]
-        return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, until, sources))
+        # Chroma's where cannot keep undated chunks under the cutoff: this rare path drops them
+        hi = min(until, cutoff) if until and cutoff else (until or cutoff)
+        return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, hi, sources))
 
     def _diversify(self, ranked: list[str], index: LexicalIndex, k: int) -> list[str]:
         """Top k with identical texts shown once and at most ``max_per_article`` per article."""

@@ -298,8 +298,9 @@ class Assistant:
         as_of: dt.date | None = None,
         exclude: Collection[str] | None = None,
     ) -> list[Passage]:
-        """Ranked passages. ``as_of``: the day the question is asked (recency is measured from
-        it; default ``until``, else the newest article). ``exclude``: article ids left out."""
+        """Ranked passages. ``as_of``: the day the question is asked — nothing published after
+        it is searched (undated articles are kept) and recency is measured from it (default:
+        ``until``, else the newest article). ``exclude``: article ids left out."""
         question = clean_question(question)
         if since and until and since > until:
             msg = f"--since {since} is after --until {until}"
@@ -336,12 +337,11 @@ class Assistant:
         phrase = resolve_dates(standalone, today)
         lo = since or (phrase.since if phrase else None)
         hi = until or (phrase.until if phrase else None)
-        if as_of is not None:  # nothing published after the question was asked can answer it
-            hi = min(hi, as_of) if hi else as_of
+        # as_of: nothing published after the question was asked can answer it (undated kept)
         t0 = time.perf_counter()
         passages = self.search(standalone, k, lo, hi, sources, as_of=today, exclude=exclude)
         if not passages and phrase and not (since or until):
-            lo, hi = None, as_of  # the date phrase matched nothing: search without it
+            lo, hi = None, None  # the date phrase matched nothing: search without it
             passages = self.search(standalone, k, lo, hi, sources, as_of=today, exclude=exclude)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         return standalone, passages, ((lo, hi) if (lo or hi) else None), timings

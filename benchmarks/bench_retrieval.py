@@ -45,7 +45,7 @@ def evaluate(assistant: Any, cases: list[dict[str, Any]], mode: str) -> dict[str
     for case in cases:
         day = dt.date.fromisoformat(case["date"]) if case.get("date") else None
         t0 = time.perf_counter()
-        passages = assistant.search(case["question"], k=30, until=day, as_of=day, mode=mode)
+        passages = assistant.search(case["question"], k=30, as_of=day, mode=mode)
         latencies.append((time.perf_counter() - t0) * 1000)
         ranked = dedupe_articles(p.article_id for p in passages)[:10]
         for k in hits:

@@ -235,9 +235,7 @@ def evaluate_case(
     """Search, ask (and choose) one question and score it."""
     row = _new_row(case, index, run_key)
     t0 = time.perf_counter()
-    passages = assistant.search(
-        case.question, k=max(RETRIEVAL_DEPTH, options.k), until=case.date, as_of=case.date
-    )
+    passages = assistant.search(case.question, k=max(RETRIEVAL_DEPTH, options.k), as_of=case.date)
     search_ms = (time.perf_counter() - t0) * 1000
     row.passages = [_passage_row(p) for p in passages[:RETRIEVAL_DEPTH]]
     row.retrieved_articles = m.dedupe_articles(p.article_id for p in passages[:RETRIEVAL_DEPTH])

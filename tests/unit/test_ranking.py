@@ -158,3 +158,22 @@ def test_real_model_prefers_the_story_of_the_week(tmp_path: Path) -> None:
     top = a.search("Which valley was flooded this week?", k=3, until=asked, as_of=asked)
     assert top[0].article_id == "recent"
     assert top[-1].article_id != "recent"
+
+
+def test_as_of_drops_later_articles_and_keeps_undated_ones(make_assistant) -> None:
+    a = make_assistant()
+    a.ingest_articles(
+        [
+            _article("undated", None, FLOODS.format(day="Sunday")),
+            _article("later", dt.date(2022, 7, 2), FLOODS.format(day="Saturday")),
+            _article("earlier", dt.date(2022, 6, 1), FLOODS.format(day="Monday")),
+        ]
+    )
+    asked = dt.date(2022, 6, 30)
+    ids = {p.article_id for p in a.search("Which valley flooded?", k=5, as_of=asked)}
+    assert ids == {"undated", "earlier"}
+    answer = a.ask("Which valley flooded?", as_of=asked)
+    assert {p.article_id for p in answer.passages} == {"undated", "earlier"}
+    # an explicit window still needs a date inside it
+    ids = {p.article_id for p in a.search("valley flooded", k=5, until=asked)}
+    assert ids == {"earlier"}
