@@ -206,10 +206,19 @@ class LexicalIndex:
         if until:
             mask &= (self.published <= (date_to_int(until) or 0)) & (self.published > 0)
         if sources:
-            mask &= np.isin(self.sources, list(sources))
+            mask &= self._source_mask(tuple(sorted(set(sources))))
         if exclude:
             mask &= ~np.isin(np.asarray(self.article_ids, dtype=object), list(exclude))
         return mask
+
+    def _source_mask(self, sources: tuple[str, ...]) -> np.ndarray:
+        """Chunks of these outlets (cached per index: outlet filters repeat)."""
+        cache: dict[tuple[str, ...], np.ndarray] = self.__dict__.setdefault("_by_source", {})
+        if sources not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[sources] = np.isin(self.sources, list(sources))
+        return cache[sources]
 
     # --- persistence ---------------------------------------------------------------------------
 

@@ -83,16 +83,6 @@ class Retriever:
         qvec = self.embedder.embed_query(query) if mode != "lexical" else None
         timings["embed_query"] = (time.perf_counter() - t0) * 1000
 
-        dense: list[tuple[str, float]] = []
-        if qvec is not None:
-            t0 = time.perf_counter()
-            # with BM25 beside it, a filtered neighbourhood that yields k passing chunks is
-            # enough (BM25 is exact under any filter); dense alone must fill its list
-            enough = k if mode != "dense" else fetch // 2
-            dense = self._dense(
-                qvec, fetch, index, since, until, sources, exclude, enough, cutoff=as_of
-            )
-            timings["dense"] = (time.perf_counter() - t0) * 1000
         bm25: np.ndarray | None = None
         lexical_ids: list[str] = []
         if mode != "dense":
@@ -103,6 +93,19 @@ class Retriever:
             )
             lexical_ids = [h.id for h in hits]
             timings["lexical"] = (time.perf_counter() - t0) * 1000
+        dense: list[tuple[str, float]] = []
+        if qvec is not None:
+            t0 = time.perf_counter()
+            # Under a filter, BM25 is exact: when it already brings k candidates, the dense side
+            # may stop at the first widened neighbourhood, however few pass; dense alone (or with
+            # too few BM25 candidates) must fill its list
+            enough = k if len(lexical_ids) < k else 0
+            if mode == "dense":
+                enough = fetch // 2
+            dense = self._dense(
+                qvec, fetch, index, since, until, sources, exclude, enough, cutoff=as_of
+            )
+            timings["dense"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         dense_ids = [cid for cid, _ in dense]
@@ -207,6 +210,8 @@ class Retriever:
             # neighbourhood as large as the index proves that nothing else passes the filter
             if len(kept) >= fetch or len(wide) >= len(index):
                 return kept[:fetch]
+            if enough is not None and enough < fetch // 2 and len(kept) >= enough:
+                return kept  # BM25 (exact under the filter) brings the rest
         if len(kept) >= (enough if enough is not None else fetch // 2):
             return kept
         if allowed <= EXACT_LIMIT:  # few chunks pass: score them all exactly
