@@ -43,6 +43,8 @@ class ArticleState:
     chunks: int
     expected: int
     chunkings: frozenset[str] = frozenset()
+    origins: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
 
     def is_current(self, content_hash: str, chunking: str = "") -> bool:
         """Same content, all chunks present, and cut with the same chunking settings."""
@@ -98,6 +100,8 @@ def chunk_metadata(chunk: Chunk, chunking: str = "") -> dict[str, Any]:
         "content_hash": chunk.content_hash,
         "text_hash": chunk.text_hash,
     }
+    if chunk.origin:
+        meta["origin"] = chunk.origin
     if chunk.source:
         meta["source"] = chunk.source
     if chunk.url:
@@ -245,6 +249,8 @@ class ChunkStore:
                 states[aid] = ArticleState(
                     hashes=frozenset(str(m.get("content_hash", "")) for m in metas),
                     chunkings=frozenset(str(m.get("chunking", "")) for m in metas),
+                    origins=frozenset(str(m["origin"]) for m in metas if m.get("origin")),
+                    titles=frozenset(str(m.get("title", "")) for m in metas),
                     chunks=len(metas),
                     expected=int(metas[0].get("chunk_count", -1)),
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.models import Article, Chunk, sha1
+from assistant.models import Article, Chunk, origin_path, sha1
 
 Span = tuple[int, int]
 
@@ -286,6 +286,7 @@ def chunk_article(
                 published=article.published,
                 url=article.url,
                 content_hash=content_hash,
+                origin=origin_path(article.origin),
             )
         )
     return chunks
