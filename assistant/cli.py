@@ -326,9 +326,11 @@ def ui(
     from assistant.config import Settings
 
     settings = Settings()
-    app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    from assistant.resources import ui_app
+
+    app_file = ui_app()
     if not app_file.exists():
-        msg = f"the UI is not installed beside the package ({app_file} missing)"
+        msg = f"the UI is not installed with the package ({app_file} missing): reinstall it"
         raise UsageError(msg)
     cmd = [
         sys.executable,

@@ -112,6 +112,11 @@ def chunk_metadata(chunk: Chunk, chunking: str = "") -> dict[str, Any]:
     return meta
 
 
+def _in(key: str, values: Sequence[str]) -> Any:
+    """``{key: {"$in": values}}`` (typed Any: Chroma's Where type has no list[str] variant)."""
+    return {key: {"$in": list(values)}}
+
+
 def build_where(
     since: dt.date | None, until: dt.date | None, sources: Sequence[str] | None
 ) -> dict[str, Any] | None:
@@ -240,7 +245,7 @@ class ChunkStore:
         ids = list(dict.fromkeys(article_ids))
         for i in range(0, len(ids), 500):
             got = self.collection.get(
-                where={"article_id": {"$in": ids[i : i + 500]}}, include=["metadatas"]
+                where=_in("article_id", ids[i : i + 500]), include=["metadatas"]
             )
             per: dict[str, list[dict[str, Any]]] = {}
             for meta in got["metadatas"] or []:
@@ -262,7 +267,7 @@ class ChunkStore:
         hashes = list(dict.fromkeys(text_hashes))
         for i in range(0, len(hashes), 500):
             got = self.collection.get(
-                where={"text_hash": {"$in": hashes[i : i + 500]}},
+                where=_in("text_hash", hashes[i : i + 500]),
                 include=["metadatas", "embeddings"],
             )
             embs = got.get("embeddings")
@@ -382,7 +387,7 @@ class ChunkStore:
             )
         if replacing:
             keep = set(ids)
-            got = self.collection.get(where={"article_id": {"$in": list(replacing)}}, include=[])
+            got = self.collection.get(where=_in("article_id", list(replacing)), include=[])
             stale = [cid for cid in got["ids"] if cid not in keep]
             if stale:
                 self.collection.delete(ids=stale)

@@ -18,8 +18,9 @@ import streamlit as st
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.models import Answer, Stats
-from ui import state
-from ui.components import (
+
+from . import state
+from .components import (
     CSS,
     MARKER_RE,
     answer_html,
@@ -30,7 +31,7 @@ from ui.components import (
     passage_for,
     streaming_html,
 )
-from ui.sidebar import Filters, render_conversation_block, render_sidebar
+from .sidebar import Filters, render_conversation_block, render_sidebar
 
 if TYPE_CHECKING:
     from assistant.service import Assistant

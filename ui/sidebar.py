@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from assistant.models import IngestReport, Stats
-from ui import state
-from ui.components import conversation_markdown
-from ui.upload import UPLOAD_TYPES, ingest_uploads, summary_line
+
+from . import state
+from .components import conversation_markdown
+from .upload import UPLOAD_TYPES, ingest_uploads, summary_line
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator

@@ -23,7 +23,7 @@ UPLOAD_TYPES = [
 ]
 """Extensions offered by the file picker: those the loaders read (a test keeps them in step)."""
 
-ProgressCallback = Callable[[float, str], None]
+ProgressCallback = Callable[[float, str], object]
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 

@@ -148,7 +148,11 @@ def _judge_model(settings: Settings) -> BaseChatModel:
         raise UsageError(msg)
     from assistant.llm import build_chat_model
 
-    return build_chat_model(settings)
+    model = build_chat_model(settings)
+    if model is None:  # pragma: no cover - llm_configured was checked above
+        msg = "--judge needs an LLM: set OPENAI_API_KEY or ASSISTANT_LLM_BASE_URL"
+        raise UsageError(msg)
+    return model
 
 
 def _parse_price(value: str | None) -> tuple[float, float] | None:

@@ -73,7 +73,7 @@ def load_html(path: Path, file_id: str | None = None) -> Iterator[Article | Fail
         )
         return
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(  # a Document (a dict only with as_dict=True)
         data, with_metadata=True, include_comments=False, include_tables=True, prune_xpath=_PRUNE
     )
     del data
