@@ -17,7 +17,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF
 LLAMA_KEY := $(shell echo '$(LLAMA) $(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-12)
 LLAMA_WHEELS ?= $(HOME)/.cache/news-assistant/llama-wheels/$(LLAMA_KEY)
 
-.PHONY: install install-test run test test-fast lint mypy check-install clean
+.PHONY: install install-test llama-wheel run test test-fast lint mypy check-install clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
@@ -34,6 +34,8 @@ $(LLAMA_WHEELS)/.built: | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps --no-binary llama-cpp-python \
 		--no-cache-dir -w $(LLAMA_WHEELS) '$(LLAMA)'
 	@touch $@
+
+llama-wheel: $(LLAMA_WHEELS)/.built
 
 $(VENV)/.installed-test: $(VENV)/.installed $(LLAMA_WHEELS)/.built
 	$(BIN)/pip install -q --find-links $(LLAMA_WHEELS) -e '.[test,llm-server]'

@@ -178,10 +178,10 @@ def search(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Retrieve the passages that best match a question (no answer)."""
-    from assistant.retrieve import MODES
+    from assistant.service import SEARCH_MODES
 
-    if mode not in MODES:
-        msg = f"--mode must be one of {', '.join(MODES)}"
+    if mode not in SEARCH_MODES:
+        msg = f"--mode must be one of {', '.join(SEARCH_MODES)}"
         raise UsageError(msg)
     passages = _assistant().search(
         question, k, parse_date(since, "--since"), parse_date(until, "--until"), source, mode
@@ -326,9 +326,9 @@ def ui(
     from assistant.config import Settings
 
     settings = Settings()
-    from assistant.resources import ui_app
+    from assistant.service import ui_app_path
 
-    app_file = ui_app()
+    app_file = ui_app_path()
     if not app_file.exists():
         msg = f"the UI is not installed with the package ({app_file} missing): reinstall it"
         raise UsageError(msg)

@@ -29,8 +29,3 @@ def prompts_dir() -> Path:
 def ui_app() -> Path:
     """The Streamlit script of the chat (``streamlit run`` takes a file path)."""
     return _shipped("ui", "ui") / "app.py"
-
-
-def in_checkout() -> bool:
-    """True when running from a source checkout rather than an installed wheel."""
-    return (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "assistant").is_dir()

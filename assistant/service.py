@@ -28,7 +28,7 @@ from assistant.models import (
     Turn,
     origin_path,
 )
-from assistant.retrieve import Retriever
+from assistant.retrieve import MODES, Retriever
 from assistant.store import ArticleState, ChunkStore
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ ProgressFn = Callable[[IngestReport, int], None]
 MAX_QUESTION_CHARS = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 BATCH_ARTICLES = 128
+SEARCH_MODES: tuple[str, ...] = tuple(MODES)
+"""Retrieval modes ``search(mode=...)`` accepts (for the CLI's --mode)."""
 
 
 class Assistant:
@@ -408,6 +410,41 @@ class Assistant:
         """Pick the choice the passages support best (LLM when configured, else extractive)."""
         return self.answerer.pick_choice(question, list(choices), list(passages), as_of)
 
+    # --- for the UI, CLI and evaluation, which import only this module (and models/errors) ---
+
+    def describe_backend(self) -> str:
+        """Which model answers: the configured LLM (key redacted), one handed in, or none."""
+        if self.mode == "extractive":
+            return "extractive (no LLM configured)"
+        if self._chat_model_arg is True:
+            from assistant.llm import describe_backend
+
+            return describe_backend(self.settings)
+        return "chat model supplied by the application"
+
+    def record_feedback(self, answer: Answer, verdict: str, n: int | None = None) -> None:
+        """Append a reader's verdict ('up', 'down', 'unsupported' for citation ``n``) to the
+        feedback file; an OSError (read-only folder, full disk) propagates to the caller."""
+        from assistant.feedback import append_feedback
+
+        append_feedback(self.settings, answer, verdict, n)  # type: ignore[arg-type]
+
+    def judge_model(self) -> BaseChatModel:
+        """The configured LLM, as a judge of answers (evaluation's ``--judge``)."""
+        from assistant.llm import build_chat_model
+
+        model = build_chat_model(self.settings) if self.settings.llm_configured else None
+        if model is None:
+            msg = "--judge needs an LLM: set OPENAI_API_KEY or ASSISTANT_LLM_BASE_URL"
+            raise UsageError(msg)
+        return model
+
+    def judge(self, answer: Answer, model: BaseChatModel) -> dict[str, Any]:
+        """LLM-as-judge verdicts on each cited sentence of ``answer`` (see assistant.judging)."""
+        from assistant.judging import judge_answer
+
+        return judge_answer(model, answer)
+
 
 class _LazyEmbedder:
     """Defers loading the model until a query actually needs a vector."""
@@ -484,6 +521,20 @@ def _legacy_copy(
         return None
     migrated.add(old)
     return old
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without citation markers ``[n]`` (for scoring answers against gold text)."""
+    from assistant.citations import strip_markers as strip
+
+    return strip(text)
+
+
+def ui_app_path() -> Path:
+    """The Streamlit script of the chat, wherever the package is installed."""
+    from assistant.resources import ui_app
+
+    return ui_app()
 
 
 def clean_question(question: str) -> str:

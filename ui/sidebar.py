@@ -36,16 +36,7 @@ class Filters:
 
 def backend_label(assistant: Assistant) -> str:
     """Which model answers: the configured LLM, a chat model handed in by code, or extractive."""
-    settings = assistant.settings
-    if assistant.mode == "extractive":
-        return "extractive (no LLM configured)"
-    if settings.llm_configured:
-        try:
-            from assistant.llm import describe_backend
-        except ImportError:  # pragma: no cover - llm.py is part of the package
-            return f"LLM: {settings.llm_model}"
-        return describe_backend(settings)
-    return "chat model supplied by the application"
+    return assistant.describe_backend()
 
 
 def render_sidebar(assistant: Assistant, stats: Stats | None) -> tuple[Filters, DeltaGenerator]:

@@ -333,11 +333,9 @@ def git_commit(root: Path | None = None) -> str | None:
     repository (a project's .venv), whose commit says nothing about this code.
     """
     if root is None:
-        from assistant.resources import in_checkout
-
-        if not in_checkout():
-            return None
         root = Path(__file__).resolve().parents[2]
+        if not (root / "pyproject.toml").is_file() or not (root / "assistant").is_dir():
+            return None  # installed from the wheel: not a source checkout
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
