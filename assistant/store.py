@@ -13,7 +13,6 @@ which the lexical index uses to notice that it is stale.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -150,15 +149,20 @@ class _Retrying:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             from chromadb.errors import InternalError
+            from tenacity import (
+                Retrying,
+                retry_if_exception_type,
+                stop_after_attempt,
+                wait_exponential,
+            )
 
-            for attempt in range(self._tries):
-                try:
-                    return attr(*args, **kwargs)
-                except InternalError:
-                    if attempt == self._tries - 1:
-                        raise
-                    time.sleep(0.2 * 2**attempt)
-            return None  # pragma: no cover - the loop returns or raises
+            retrying = Retrying(
+                retry=retry_if_exception_type(InternalError),
+                stop=stop_after_attempt(self._tries),
+                wait=wait_exponential(multiplier=0.2),  # 0.2 s, 0.4 s, 0.8 s, ...
+                reraise=True,
+            )
+            return retrying(attr, *args, **kwargs)
 
         return call
 

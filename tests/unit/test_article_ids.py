@@ -182,3 +182,41 @@ def _load(path: Path) -> list[object]:
     from assistant.ingest import iter_articles
 
     return list(iter_articles([path]))
+
+
+# --- maintained libraries in place of hand-written parsing ---------------------------------------
+
+
+def test_non_latin_legacy_encodings_are_detected(tmp_path: Path) -> None:
+    from assistant.ingest.decoding import decode_bytes
+
+    russian = "Москва приняла новый бюджет\n\nДепутаты проголосовали вчера вечером за проект."
+    japanese = "東京都は新しい予算を承認した。議会は昨日投票した。"
+    assert decode_bytes(russian.encode("cp1251")) == (russian, None)
+    assert decode_bytes(japanese.encode("shift_jis")) == (japanese, None)
+    western = "Zürich stimmt ab\n\nDie Wähler in Zürich sagten ja."
+    assert decode_bytes(western.encode("cp1252")) == (western, None)
+
+
+def test_absolute_dates_by_dateutil_never_invent_a_day() -> None:
+    import datetime as dt
+
+    from assistant.ingest.metadata import parse_date
+
+    assert parse_date("Tue, 21 Jun 2022 10:00:00 GMT") == dt.date(2022, 6, 21)
+    assert parse_date("Mon Jun 20 2022 08:00:00 GMT+0000") == dt.date(2022, 6, 20)
+    assert parse_date("17/06/2022") == dt.date(2022, 6, 17)
+    assert parse_date("03/04/2022") is None  # day-first and month-first disagree
+    assert parse_date("June 2022") is None and parse_date("2022") is None
+
+
+def test_front_matter_is_yaml_and_a_sloppy_block_still_splits_off() -> None:
+    import datetime as dt
+
+    from assistant.ingest.metadata import parse_front_matter
+
+    fields, rest = parse_front_matter("---\ndate: 2022-08-02\ntags: [a, b]\nCount: 3\n---\nBody")
+    assert fields == {"date": dt.date(2022, 8, 2), "tags": ["a", "b"], "count": 3}
+    assert rest == "Body"
+    fields, rest = parse_front_matter("---\ntitle: Rail: line reopens\n---\nBody")
+    assert fields == {"title": "Rail: line reopens"} and rest == "Body"
