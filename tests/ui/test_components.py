@@ -8,7 +8,7 @@ import html
 import re
 from pathlib import Path
 
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, AnswerSentence, Citation, MarkerSpan, Passage
 from tests.conftest import ROOT
 from ui.components import (
     answer_html,
@@ -113,6 +113,29 @@ def test_markers_link_to_cards_and_unknown_numbers_stay_text() -> None:
     assert "src-3-9" not in out and "[9]" in visible(out)
     flagged = re.search(r'<span class="qa-unsupported"[^>]*>(.*?)</span>', out)
     assert flagged and visible(flagged.group(1)) == "Bad claim [1]."
+
+
+def test_answer_is_drawn_from_its_sentence_spans() -> None:
+    text = "Iran helped (see 1, 2). Bad claim here {3} and more."
+    helped, bad = text.index("(see 1, 2)"), text.index("{3}")
+    answer = Answer(
+        question="q", standalone_question="q", mode="llm", answer=text,
+        passages=[passage(1), passage(2), passage(3)],
+        # markers in forms the fallback parser does not know: only the spans can link them
+        sentences=[
+            AnswerSentence(start=0, end=23, citations=[1, 2], supported=True,
+                           markers=[MarkerSpan(start=helped, end=helped + 10, numbers=[1, 2])]),
+            AnswerSentence(start=24, end=len(text), citations=[3], supported=False,
+                           markers=[MarkerSpan(start=bad, end=bad + 3, numbers=[3])]),
+        ],
+        unsupported_sentences=["something the text does not hold"],
+    )  # fmt: skip
+    out = answer_html(answer, 4)
+    assert all(f'href="#src-4-{n}"' in out for n in (1, 2, 3))
+    assert "see 1, 2" not in visible(out) and "{3}" not in visible(out)
+    flagged = re.findall(r'<span class="qa-unsupported"[^>]*>(.*?)</span>', out)
+    assert [visible(f) for f in flagged] == ["Bad claim here [3] and more."]
+    assert visible(out).count("Iran helped [1][2].") == 1
 
 
 def test_conversation_markdown_lists_sources_and_errors() -> None:
