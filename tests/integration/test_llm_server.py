@@ -140,9 +140,12 @@ def test_answer_through_a_real_server(server_url: str) -> None:
     _check_citations(answer.citations, answer.unsupported_sentences, settings.support_threshold)
 
     # An invented claim added to the real output is flagged, whatever the model said.
+    # (A paragraph of its own: a tiny model's output may end mid-sentence, "5. The", and the
+    # claim would then be flagged as part of that sentence.)
     invented = "Zarif met the Japanese emperor in Osaka on Friday [1]."
-    checked = verify(f"{answer.answer} {invented}", passages, HashEmbedder(), 0.45)
-    assert invented.replace(" [1]", "") in checked.unsupported_sentences
+    checked = verify(f"{answer.answer}\n\n{invented}", passages, HashEmbedder(), 0.45)
+    claim = invented.replace(" [1]", "")
+    assert any(claim in s for s in checked.unsupported_sentences), checked.unsupported_sentences
 
 
 def test_real_model_output_with_markers_is_verified(server_url: str) -> None:
