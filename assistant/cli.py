@@ -186,10 +186,10 @@ def search(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Retrieve the passages that best match a question (no answer)."""
-    from assistant.retrieve import MODES
+    from assistant.service import SEARCH_MODES
 
-    if mode not in MODES:
-        msg = f"--mode must be one of {', '.join(MODES)}"
+    if mode not in SEARCH_MODES:
+        msg = f"--mode must be one of {', '.join(SEARCH_MODES)}"
         raise UsageError(msg)
     passages = _assistant().search(
         question,
@@ -340,9 +340,11 @@ def ui(
     from assistant.config import Settings
 
     settings = Settings()
-    app_file = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    from assistant.service import ui_app_path
+
+    app_file = ui_app_path()
     if not app_file.exists():
-        msg = f"the UI is not installed beside the package ({app_file} missing)"
+        msg = f"the UI is not installed with the package ({app_file} missing): reinstall it"
         raise UsageError(msg)
     cmd = [
         sys.executable,

@@ -23,8 +23,11 @@ LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 class Embedder(Protocol):
     """What the store, retriever and citation checker need from an embedding model."""
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_documents(self, texts: list[str]) -> np.ndarray: ...
 

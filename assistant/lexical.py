@@ -223,42 +223,68 @@ class LexicalIndex:
     # --- persistence ---------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write atomically: a reader never sees half an index."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".lexical-", dir=folder.parent))
-        try:
-            if self.ids:
-                self.retriever.save(str(tmp / "bm25"), show_progress=False)
-            np.save(tmp / "published.npy", self.published)
-            meta = {
-                "generation": self.generation,
-                "ids": self.ids,
-                "article_ids": self.article_ids,
-                "sources": self.sources.tolist(),
-                "text_hashes": self.text_hashes,
-                "titles": self.titles,
-            }
-            (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            old = folder.with_name(folder.name + ".old")
-            if folder.exists():
-                os.replace(folder, old)
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        """Write a new version and switch to it atomically: a reader never sees a mix.
+
+        ``folder/versions/<name>/`` holds one complete index; ``folder/CURRENT`` names the one
+        in force and is replaced with ``os.replace`` only after that version is fully written.
+        Writers (ingest, delete, a reader that rebuilt a stale index) take ``folder``'s lock, so
+        cleaning up old versions never removes one another writer is still writing; the
+        previous version is kept for readers that are still loading it.
+        """
+        from filelock import FileLock
+
+        versions = folder / "versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder.with_name(folder.name + ".lock")), timeout=120):
+            tmp = Path(tempfile.mkdtemp(prefix=f"{_safe(self.generation)}-", dir=versions))
+            try:
+                self._write_files(tmp)
+                pointer = folder / f".CURRENT-{tmp.name}"
+                pointer.write_text(tmp.name, encoding="utf-8")
+                previous = _current_version(folder)
+                os.replace(pointer, folder / "CURRENT")
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            keep = {tmp.name, previous}
+            for old in versions.iterdir():
+                if old.name not in keep:
+                    shutil.rmtree(old, ignore_errors=True)
+            for legacy in ("meta.json", "published.npy", "bm25"):  # the unversioned layout
+                target = folder / legacy
+                if target.is_dir():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+
+    def _write_files(self, target: Path) -> None:
+        if self.ids:
+            self.retriever.save(str(target / "bm25"), show_progress=False)
+        np.save(target / "published.npy", self.published)
+        meta = {
+            "generation": self.generation,
+            "ids": self.ids,
+            "article_ids": self.article_ids,
+            "sources": self.sources.tolist(),
+            "text_hashes": self.text_hashes,
+            "titles": self.titles,
+        }
+        (target / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
         """The saved index, or None when there is none or it cannot be read (then rebuild)."""
         import bm25s
 
+        name = _current_version(folder)
+        source = folder / "versions" / name if name else folder  # else: the unversioned layout
         try:
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            meta = json.loads((source / "meta.json").read_text(encoding="utf-8"))
             if "titles" not in meta:  # written by an older version: rebuild
                 return None
-            published = np.load(folder / "published.npy")
+            published = np.load(source / "published.npy")
             retriever = (
-                bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+                bm25s.BM25.load(str(source / "bm25"), show_progress=False)
                 if meta["ids"]
                 else bm25s.BM25()
             )
@@ -274,3 +300,16 @@ class LexicalIndex:
             meta.get("text_hashes"),
             meta.get("titles"),
         )
+
+
+def _current_version(folder: Path) -> str:
+    """The version folder ``folder/CURRENT`` names, or '' when there is none."""
+    try:
+        name = (folder / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return name if name and "/" not in name and name not in {".", ".."} else ""
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)[:40] or "index"

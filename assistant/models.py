@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,25 @@ from pydantic import BaseModel, Field
 def sha1(text: str) -> str:
     """Hex SHA-1 of a string (UTF-8); used for stable ids and content hashes, not for security."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+IdFrom = Literal["input", "url", "path", "content"]
+"""Where an article's id came from: the input's own id, its url, its file path, its content."""
+
+
+def content_id(title: str, text: str) -> str:
+    """The id of an article known only by its content: ``sha1:`` + hash of title and text."""
+    return "sha1:" + sha1(title + "\x1f" + text)
+
+
+def origin_path(origin: str | None) -> str:
+    """The absolute path of the file in an article's origin (``path`` or ``path:line``)."""
+    if not origin:
+        return ""
+    head, sep, tail = origin.rpartition(":")
+    if sep and tail.isdigit():
+        origin = head
+    return os.path.abspath(origin)
 
 
 def date_to_int(day: dt.date | None) -> int | None:
@@ -38,6 +58,10 @@ class Article(BaseModel):
     authors: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict, description="Extra keys from the input.")
     origin: str | None = Field(default=None, description="File (and line) the article came from.")
+    id_from: IdFrom = Field(default="input", description="Where the id came from.")
+    legacy_id: str | None = Field(
+        default=None, description="The bare-stem id older versions gave this file (migrated)."
+    )
 
     @property
     def content_hash(self) -> str:
@@ -68,6 +92,7 @@ class Chunk(BaseModel):
     published: dt.date | None = None
     url: str | None = None
     content_hash: str = ""
+    origin: str = Field(default="", description="Absolute path of the file it came from.")
 
     @property
     def text_hash(self) -> str:

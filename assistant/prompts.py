@@ -23,8 +23,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.errors import ConfigError
 from assistant.models import Passage
+from assistant.resources import prompts_dir
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR: Path = prompts_dir()
 
 # Anything that looks like an opening or closing tag of our delimiters (or of a chat role).
 _TAG = re.compile(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -25,9 +26,10 @@ from assistant.models import (
     Passage,
     Stats,
     Turn,
+    origin_path,
 )
-from assistant.retrieve import Retriever
-from assistant.store import ChunkStore
+from assistant.retrieve import MODES, Retriever
+from assistant.store import ArticleState, ChunkStore
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -41,6 +43,8 @@ ProgressFn = Callable[[IngestReport, int], None]
 MAX_QUESTION_CHARS = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 BATCH_ARTICLES = 128
+SEARCH_MODES: tuple[str, ...] = tuple(MODES)
+"""Retrieval modes ``search(mode=...)`` accepts (for the CLI's --mode)."""
 
 
 class Assistant:
@@ -171,12 +175,20 @@ class Assistant:
         return _Guard()
 
     def ingest(
-        self, paths: Sequence[str | Path], progress: ProgressFn | None = None
+        self,
+        paths: Sequence[str | Path],
+        progress: ProgressFn | None = None,
+        *,
+        content_ids: bool = False,
     ) -> IngestReport:
-        """Load files/folders and index them; bad inputs are reported, the rest lands."""
+        """Load files/folders and index them; bad inputs are reported, the rest lands.
+
+        ``content_ids``: a file without an id or url of its own is named by its content, not
+        its path (uploads, whose temporary paths mean nothing).
+        """
         from assistant.ingest import iter_articles
 
-        return self.ingest_articles(iter_articles(paths), progress)
+        return self.ingest_articles(iter_articles(paths, content_ids=content_ids), progress)
 
     def ingest_articles(
         self, items: Iterable[Article | Failure], progress: ProgressFn | None = None
@@ -191,16 +203,27 @@ class Assistant:
             dirty = False
             batch: dict[str, Article] = {}
 
+            claimed: dict[str, str] = {}  # id -> the input that claimed it in this run
+            migrated: set[str] = set()
+
             def flush() -> None:
                 nonlocal dirty
                 if not batch:
                     return
-                states = self.store.article_states(list(batch))
+                legacy = [a.legacy_id for a in batch.values() if a.legacy_id]
+                states = self.store.article_states([*batch, *legacy])
                 todo: list[tuple[Article, list[Chunk], bool]] = []
+                drop: list[str] = []
                 for aid, art in batch.items():
                     state = states.get(aid)
+                    old = _legacy_copy(art, states, claimed, migrated)
                     if state is not None and state.is_current(art.content_hash, self.chunking):
                         report.unchanged += 1
+                        drop += [old] if old else []
+                        continue
+                    conflict = _origin_conflict(art, state)
+                    if conflict is not None:
+                        report.failed.append(conflict)
                         continue
                     chunks = chunk_article(
                         art, self.settings.chunk_tokens, self.settings.chunk_overlap
@@ -208,12 +231,15 @@ class Assistant:
                     if not chunks:
                         report.skipped += 1
                         continue
-                    todo.append((art, chunks, state is not None))
+                    drop += [old] if old else []
+                    todo.append((art, chunks, state is not None or old is not None))
+                if (todo or drop) and not dirty:
+                    self.store.bump_generation()  # readers must not trust the old index now
+                    dirty = True
                 if todo:
-                    if not dirty:
-                        self.store.bump_generation()  # readers must not trust the old index now
-                        dirty = True
                     self._write(todo, report)
+                for old_id in drop:  # after the new copy is written: a crash loses nothing
+                    self.store.delete_article(old_id)
                 batch.clear()
                 if progress:
                     progress(report, seen)
@@ -226,7 +252,14 @@ class Assistant:
                 if len(item.text.strip()) < self.settings.min_article_chars:
                     report.skipped += 1
                     continue
-                batch.pop(item.id, None)  # the later copy of a repeated id wins
+                taken = claimed.get(item.id)
+                if taken is not None:  # two inputs, one id: the first stays, the second is reported
+                    reason = (
+                        f"article id {item.id!r} was already read from {taken}; not overwritten"
+                    )
+                    report.failed.append(_failure_at(item, reason))
+                    continue
+                claimed[item.id] = item.origin or "another input"
                 batch[item.id] = item
                 if len(batch) >= BATCH_ARTICLES:
                     flush()
@@ -418,6 +451,41 @@ class Assistant:
         """Pick the choice the passages support best (LLM when configured, else extractive)."""
         return self.answerer.pick_choice(question, list(choices), list(passages), as_of)
 
+    # --- for the UI, CLI and evaluation, which import only this module (and models/errors) ---
+
+    def describe_backend(self) -> str:
+        """Which model answers: the configured LLM (key redacted), one handed in, or none."""
+        if self.mode == "extractive":
+            return "extractive (no LLM configured)"
+        if self._chat_model_arg is True:
+            from assistant.llm import describe_backend
+
+            return describe_backend(self.settings)
+        return "chat model supplied by the application"
+
+    def record_feedback(self, answer: Answer, verdict: str, n: int | None = None) -> None:
+        """Append a reader's verdict ('up', 'down', 'unsupported' for citation ``n``) to the
+        feedback file; an OSError (read-only folder, full disk) propagates to the caller."""
+        from assistant.feedback import append_feedback
+
+        append_feedback(self.settings, answer, verdict, n)  # type: ignore[arg-type]
+
+    def judge_model(self) -> BaseChatModel:
+        """The configured LLM, as a judge of answers (evaluation's ``--judge``)."""
+        from assistant.llm import build_chat_model
+
+        model = build_chat_model(self.settings) if self.settings.llm_configured else None
+        if model is None:
+            msg = "--judge needs an LLM: set OPENAI_API_KEY or ASSISTANT_LLM_BASE_URL"
+            raise UsageError(msg)
+        return model
+
+    def judge(self, answer: Answer, model: BaseChatModel) -> dict[str, Any]:
+        """LLM-as-judge verdicts on each cited sentence of ``answer`` (see assistant.judging)."""
+        from assistant.judging import judge_answer
+
+        return judge_answer(model, answer)
+
 
 class _LazyEmbedder:
     """Defers loading the model until a query actually needs a vector."""
@@ -438,6 +506,76 @@ class _LazyEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._owner.embedder.embed_query(text)
+
+
+def _failure_at(article: Article, reason: str) -> Failure:
+    """A Failure naming the file (and line) an article came from."""
+    origin = article.origin or article.id
+    head, sep, tail = origin.rpartition(":")
+    if sep and tail.isdigit():
+        return Failure(path=head, line=int(tail), reason=reason)
+    return Failure(path=origin, reason=reason)
+
+
+def _origin_conflict(article: Article, state: ArticleState | None) -> Failure | None:
+    """A file whose path-derived id already belongs to another file that still exists.
+
+    Ids from a path (``a/story.txt``) can collide across runs: ``x/a/story.txt`` ingested from
+    ``x/`` and ``y/a/story.txt`` from ``y/``. The stored copy is replaced only by the same file,
+    or when its file is gone (the folder was moved). Ids from an input id or a url name the
+    article itself, so any file may update them.
+    """
+    if article.id_from != "path" or state is None or not state.origins:
+        return None
+    here = origin_path(article.origin)
+    if here in state.origins:
+        return None
+    others = sorted(o for o in state.origins if os.path.isfile(o))
+    if not others:
+        return None
+    reason = (
+        f"article id {article.id!r} already holds {others[0]}, a different file; not overwritten "
+        f"(give the file an id or url in front matter, or `assistant delete {article.id}` first)"
+    )
+    return _failure_at(article, reason)
+
+
+def _legacy_copy(
+    article: Article,
+    states: dict[str, ArticleState],
+    claimed: dict[str, str],
+    migrated: set[str],
+) -> str | None:
+    """The id of this file's copy under its old bare-stem id, if an old store holds one.
+
+    Older versions named a text or HTML file's article by its stem and recorded no origin. Such
+    a copy is this article when it has the same content or title; it is dropped once the new
+    copy is written (one file takes it over; an input of this run with that id keeps it).
+    """
+    old = article.legacy_id
+    if not old or old == article.id or old in claimed or old in migrated:
+        return None
+    state = states.get(old)
+    if state is None or state.origins:
+        return None
+    if article.content_hash not in state.hashes and article.title not in state.titles:
+        return None
+    migrated.add(old)
+    return old
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without citation markers ``[n]`` (for scoring answers against gold text)."""
+    from assistant.citations import strip_markers as strip
+
+    return strip(text)
+
+
+def ui_app_path() -> Path:
+    """The Streamlit script of the chat, wherever the package is installed."""
+    from assistant.resources import ui_app
+
+    return ui_app()
 
 
 def clean_question(question: str) -> str:

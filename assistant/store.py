@@ -13,7 +13,6 @@ which the lexical index uses to notice that it is stale.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -43,6 +42,8 @@ class ArticleState:
     chunks: int
     expected: int
     chunkings: frozenset[str] = frozenset()
+    origins: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
 
     def is_current(self, content_hash: str, chunking: str = "") -> bool:
         """Same content, all chunks present, and cut with the same chunking settings."""
@@ -98,6 +99,8 @@ def chunk_metadata(chunk: Chunk, chunking: str = "") -> dict[str, Any]:
         "content_hash": chunk.content_hash,
         "text_hash": chunk.text_hash,
     }
+    if chunk.origin:
+        meta["origin"] = chunk.origin
     if chunk.source:
         meta["source"] = chunk.source
     if chunk.url:
@@ -106,6 +109,11 @@ def chunk_metadata(chunk: Chunk, chunking: str = "") -> dict[str, Any]:
         meta["published"] = chunk.published.isoformat()
         meta["published_int"] = date_to_int(chunk.published)
     return meta
+
+
+def _in(key: str, values: Sequence[str]) -> Any:
+    """``{key: {"$in": values}}`` (typed Any: Chroma's Where type has no list[str] variant)."""
+    return {key: {"$in": list(values)}}
 
 
 def build_where(
@@ -141,15 +149,20 @@ class _Retrying:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             from chromadb.errors import InternalError
+            from tenacity import (
+                Retrying,
+                retry_if_exception_type,
+                stop_after_attempt,
+                wait_exponential,
+            )
 
-            for attempt in range(self._tries):
-                try:
-                    return attr(*args, **kwargs)
-                except InternalError:
-                    if attempt == self._tries - 1:
-                        raise
-                    time.sleep(0.2 * 2**attempt)
-            return None  # pragma: no cover - the loop returns or raises
+            retrying = Retrying(
+                retry=retry_if_exception_type(InternalError),
+                stop=stop_after_attempt(self._tries),
+                wait=wait_exponential(multiplier=0.2),  # 0.2 s, 0.4 s, 0.8 s, ...
+                reraise=True,
+            )
+            return retrying(attr, *args, **kwargs)
 
         return call
 
@@ -236,7 +249,7 @@ class ChunkStore:
         ids = list(dict.fromkeys(article_ids))
         for i in range(0, len(ids), 500):
             got = self.collection.get(
-                where={"article_id": {"$in": ids[i : i + 500]}}, include=["metadatas"]
+                where=_in("article_id", ids[i : i + 500]), include=["metadatas"]
             )
             per: dict[str, list[dict[str, Any]]] = {}
             for meta in got["metadatas"] or []:
@@ -245,6 +258,8 @@ class ChunkStore:
                 states[aid] = ArticleState(
                     hashes=frozenset(str(m.get("content_hash", "")) for m in metas),
                     chunkings=frozenset(str(m.get("chunking", "")) for m in metas),
+                    origins=frozenset(str(m["origin"]) for m in metas if m.get("origin")),
+                    titles=frozenset(str(m.get("title", "")) for m in metas),
                     chunks=len(metas),
                     expected=int(metas[0].get("chunk_count", -1)),
                 )
@@ -256,7 +271,7 @@ class ChunkStore:
         hashes = list(dict.fromkeys(text_hashes))
         for i in range(0, len(hashes), 500):
             got = self.collection.get(
-                where={"text_hash": {"$in": hashes[i : i + 500]}},
+                where=_in("text_hash", hashes[i : i + 500]),
                 include=["metadatas", "embeddings"],
             )
             embs = got.get("embeddings")
@@ -388,7 +403,7 @@ class ChunkStore:
             )
         if replacing:
             keep = set(ids)
-            got = self.collection.get(where={"article_id": {"$in": list(replacing)}}, include=[])
+            got = self.collection.get(where=_in("article_id", list(replacing)), include=[])
             stale = [cid for cid in got["ids"] if cid not in keep]
             if stale:
                 self.collection.delete(ids=stale)

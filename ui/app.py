@@ -1,20 +1,23 @@
 """Entry point of the chat: ``assistant ui`` or ``streamlit run ui/app.py``.
 
 Opens on the embedded defaults (``ASSISTANT_*`` settings, store in ``.assistant``). The page
-itself lives in :mod:`ui.page`; code that wants another Assistant (tests, embedding the chat in
-another app) calls ``ui.page.main(assistant_factory)`` from its own script instead of this file.
+itself lives in :mod:`ui.page` (``assistant.ui.page`` when installed from the wheel); code that
+wants another Assistant (tests, embedding the chat in another app) calls ``page.main(factory)``
+from its own script instead of this file.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
-# `streamlit run ui/app.py` puts ui/ on sys.path, not the project root that holds the ui package.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+# Streamlit runs this file as a script, not as part of a package. In a source checkout the ui
+# package sits beside assistant/ (put the checkout on sys.path); installed from the wheel it is
+# assistant.ui.
+_ROOT = Path(__file__).resolve().parent.parent
+_CHECKOUT = (_ROOT / "pyproject.toml").is_file() and (_ROOT / "assistant").is_dir()
+if _CHECKOUT and str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
 
-from ui.page import main  # noqa: E402
-
-main()
+importlib.import_module("ui.page" if _CHECKOUT else "assistant.ui.page").main()

@@ -18,8 +18,9 @@ import streamlit as st
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.models import Answer, Stats
-from ui import state
-from ui.components import (
+
+from . import state
+from .components import (
     CSS,
     answer_html,
     card_html,
@@ -30,7 +31,7 @@ from ui.components import (
     passage_for,
     streaming_html,
 )
-from ui.sidebar import Filters, render_conversation_block, render_sidebar
+from .sidebar import Filters, render_conversation_block, render_sidebar
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -160,7 +161,7 @@ def _assistant_body(assistant: Assistant, turn: state.ChatTurn) -> None:
                 icon=":material/flag:",
                 disabled=flagged,
                 on_click=_flag_citation,
-                args=(assistant.settings, turn.id, n),
+                args=(assistant, turn.id, n),
                 help=f"Tell us source [{n}] does not back what the answer says",
             )
     others = [p for p in answer.passages if p.n not in numbers]
@@ -172,7 +173,7 @@ def _assistant_body(assistant: Assistant, turn: state.ChatTurn) -> None:
         "thumbs",
         key=f"rate-{turn.id}",
         on_change=_rate_answer,
-        args=(assistant.settings, turn.id),
+        args=(assistant, turn.id),
     )
 
 
@@ -189,31 +190,31 @@ def card_numbers(answer: Answer) -> list[int]:
 # --- feedback callbacks ---------------------------------------------------------------------
 
 
-def _rate_answer(settings: Settings, turn_id: int) -> None:
+def _rate_answer(assistant: Assistant, turn_id: int) -> None:
     value = st.session_state.get(f"rate-{turn_id}")
     turn = state.find_turn(turn_id)
     if value is None or turn is None or turn.answer is None:
         return
     verdict = "up" if value == 1 else "down"
-    if _save_feedback(settings, turn.answer, verdict):
+    if _save_feedback(assistant, turn.answer, verdict):
         turn.rated = verdict
         st.toast("Thanks for the feedback.")
 
 
-def _flag_citation(settings: Settings, turn_id: int, n: int) -> None:
+def _flag_citation(assistant: Assistant, turn_id: int, n: int) -> None:
     turn = state.find_turn(turn_id)
     if turn is None or turn.answer is None:
         return
-    if _save_feedback(settings, turn.answer, "unsupported", n):
+    if _save_feedback(assistant, turn.answer, "unsupported", n):
         turn.flagged.add(n)
         st.toast(f"Noted: source [{n}] does not support the answer.")
 
 
-def _save_feedback(settings: Settings, answer: Answer, verdict: str, n: int | None = None) -> bool:
-    from assistant.feedback import append_feedback
-
+def _save_feedback(
+    assistant: Assistant, answer: Answer, verdict: str, n: int | None = None
+) -> bool:
     try:
-        append_feedback(settings, answer, verdict, n)  # type: ignore[arg-type]
+        assistant.record_feedback(answer, verdict, n)
     except OSError as exc:
         st.toast(f"Could not save the feedback: {state.md_escape(state.one_line(exc))}")
         return False

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from assistant.models import IngestReport, Stats
-from ui import state
-from ui.components import conversation_markdown
-from ui.upload import UPLOAD_TYPES, ingest_uploads, summary_line
+
+from . import state
+from .components import conversation_markdown
+from .upload import UPLOAD_TYPES, ingest_uploads, summary_line
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -35,16 +36,7 @@ class Filters:
 
 def backend_label(assistant: Assistant) -> str:
     """Which model answers: the configured LLM, a chat model handed in by code, or extractive."""
-    settings = assistant.settings
-    if assistant.mode == "extractive":
-        return "extractive (no LLM configured)"
-    if settings.llm_configured:
-        try:
-            from assistant.llm import describe_backend
-        except ImportError:  # pragma: no cover - llm.py is part of the package
-            return f"LLM: {settings.llm_model}"
-        return describe_backend(settings)
-    return "chat model supplied by the application"
+    return assistant.describe_backend()
 
 
 def render_sidebar(assistant: Assistant, stats: Stats | None) -> tuple[Filters, DeltaGenerator]:

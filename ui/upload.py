@@ -23,7 +23,7 @@ UPLOAD_TYPES = [
 ]
 """Extensions offered by the file picker: those the loaders read (a test keeps them in step)."""
 
-ProgressCallback = Callable[[float, str], None]
+ProgressCallback = Callable[[float, str], object]
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
@@ -97,7 +97,7 @@ def ingest_uploads(
         if progress:
             progress(0.0, f"reading {len(paths)} file(s)…")
         if paths:
-            report = assistant.ingest(paths, progress=step)
+            report = assistant.ingest(paths, progress=step, content_ids=True)
         for failure in report.failed:  # the temporary folder means nothing to the reader
             failure.path = _relative(failure.path, folder)
         report.failed = empty + report.failed

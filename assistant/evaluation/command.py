@@ -85,7 +85,7 @@ def run(
     if assistant.stats().articles == 0:
         raise UsageError(EMPTY_STORE)
     if options.judge and judge_model is None and not options.retrieval_only:
-        judge_model = _judge_model(settings)
+        judge_model = assistant.judge_model()
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
     rows, resumed = run_cases(
@@ -140,15 +140,6 @@ def _ingest(
         f"written, {report.chunks_embedded} embedded in {report.seconds:.1f}s"
     )
     return report.model_dump(mode="json", exclude={"failed"}) | {"failed": len(report.failed)}
-
-
-def _judge_model(settings: Settings) -> BaseChatModel:
-    if not settings.llm_configured:
-        msg = "--judge needs an LLM: set OPENAI_API_KEY or ASSISTANT_LLM_BASE_URL"
-        raise UsageError(msg)
-    from assistant.llm import build_chat_model
-
-    return build_chat_model(settings)
 
 
 def _parse_price(value: str | None) -> tuple[float, float] | None:

@@ -344,8 +344,15 @@ def deltas(metrics: dict[str, Any], baseline: dict[str, Any]) -> dict[str, dict[
 
 
 def git_commit(root: Path | None = None) -> str | None:
-    """HEAD of the project's git checkout (suffixed ``-dirty`` with local changes), or None."""
-    root = root or Path(__file__).resolve().parents[2]
+    """HEAD of the project's git checkout (suffixed ``-dirty`` with local changes), or None.
+
+    Only a source checkout is asked: an installed package may sit inside someone else's
+    repository (a project's .venv), whose commit says nothing about this code.
+    """
+    if root is None:
+        root = Path(__file__).resolve().parents[2]
+        if not (root / "pyproject.toml").is_file() or not (root / "assistant").is_dir():
+            return None  # installed from the wheel: not a source checkout
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
@@ -364,6 +371,11 @@ def git_commit(root: Path | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}-dirty" if status else head or None
+
+
+def provenance() -> str:
+    """The git commit of a source checkout, else the installed package's name and version."""
+    return git_commit() or f"news-assistant=={package_version()}"
 
 
 def package_version() -> str:
@@ -440,7 +452,7 @@ def build_report(
         "settings": settings,
         "version": package_version(),
         "versions": versions(),
-        "commit": git_commit(),
+        "commit": provenance(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "ingest": ingest,
         "gates": {"failures": gates or []},

@@ -159,7 +159,7 @@ def corpus_collection(corpus: Path) -> str:
 def scoring_text(answer: str) -> str:
     """The answer as scored against the accepted answers: citation markers and a closing
     ``Sources:`` line removed (a marker ``[1]`` must not match an accepted answer "1")."""
-    from assistant.citations import strip_markers
+    from assistant.service import strip_markers
 
     return strip_markers(_SOURCES_LINE.sub("", answer))
 
@@ -192,35 +192,6 @@ def _citation_stats(answer: Answer, case: EvalCase) -> dict[str, float | int | N
         "supported_sentences": sum(sentences.values()),
         "has_citation": int(bool(answer.citations)),
         "evidence_recall": recall,
-    }
-
-
-def _judge(model: BaseChatModel, answer: Answer) -> dict[str, Any]:
-    """LLM-as-judge: is each cited sentence supported by the passage it cites?"""
-    from assistant.citations import strip_markers
-    from assistant.prompts import load_prompt, neutralise
-
-    prompt = load_prompt("judge")
-    by_n = {p.n: p for p in answer.passages}
-    verdicts: list[dict[str, Any]] = []
-    for c in answer.citations:
-        passage = by_n.get(c.n)
-        claim = strip_markers(c.sentence or c.quote).strip()
-        if passage is None or not claim:
-            continue
-        reply = model.invoke(prompt.invoke({"source": neutralise(passage.text), "claim": claim}))
-        text = str(reply.content).strip().upper()
-        verdict = next(
-            (v for v in ("NOT_FOUND", "CONTRADICTED", "SUPPORTED") if v in text.replace(" ", "_")),
-            "UNPARSED",
-        )
-        verdicts.append({"n": c.n, "claim": claim, "verdict": verdict})
-    supported = sum(v["verdict"] == "SUPPORTED" for v in verdicts)
-    return {
-        "faithfulness": supported / len(verdicts) if verdicts else None,
-        "claims": len(verdicts),
-        "supported": supported,
-        "verdicts": verdicts,
     }
 
 
@@ -295,7 +266,7 @@ def evaluate_case(
             row.verdicts["mc_correct"] = bool(row.scores["mc_correct"])
     if judge_model is not None and answer.citations:
         t0 = time.perf_counter()
-        row.judge = _judge(judge_model, answer)
+        row.judge = assistant.judge(answer, judge_model)
         row.timings_ms["judge"] = (time.perf_counter() - t0) * 1000
     return row
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.models import Article, Chunk, sha1
+from assistant.models import Article, Chunk, origin_path, sha1
 from assistant.text import split_sentences
 
 __all__ = ["chunk_article", "count_tokens", "split_sentences"]
@@ -155,6 +155,7 @@ def chunk_article(
                 published=article.published,
                 url=article.url,
                 content_hash=content_hash,
+                origin=origin_path(article.origin),
             )
         )
     return chunks

@@ -1,9 +1,16 @@
-"""Bytes -> text: UTF-8 (BOM or not), UTF-16/32 with BOM, else cp1252/Latin-1; binary refused."""
+"""Bytes -> text: UTF-8 (BOM or not), UTF-16/32 with BOM, else charset-normalizer; binary refused.
+
+Text that is not UTF-8 is handed to charset-normalizer. When it finds another script (Cyrillic
+cp1251, Japanese Shift-JIS, ...), that encoding is used; when it finds a Latin-script code page,
+cp1252 (else Latin-1) is used as before: on a short news text no detector can tell cp1252 from
+cp1250 or cp775, and Western European text is by far the most common case.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 
 EMPTY = "empty file"
 BINARY = "binary file"
@@ -76,6 +83,12 @@ def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
+    other = _detected_non_latin(sample)
+    if other is not None:
+        try:
+            return data.decode(other), None
+        except (UnicodeDecodeError, LookupError):
+            return None, UNKNOWN_ENCODING
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:  # the 5 bytes cp1252 leaves undefined: plain Latin-1
@@ -83,6 +96,18 @@ def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
     if not _looks_like_text(text):
         return None, UNKNOWN_ENCODING
     return text, None
+
+
+def _detected_non_latin(sample: bytes) -> str | None:
+    """The encoding charset-normalizer finds for ``sample`` if its letters are not Latin."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        return None
+    letters = [ch for ch in str(best) if ch.isalpha() and not ch.isascii()]
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    return best.encoding if letters and latin < len(letters) / 2 else None
 
 
 def decode_line(line: bytes) -> str:

@@ -3,6 +3,12 @@
 ``iter_articles`` walks folders (sorted, hidden entries skipped), picks a loader by file extension
 and yields each Article or Failure as soon as it is read. Plain text and Markdown are loaded here;
 records (JSON, JSONL, CSV) in ``records``; web formats (HTML, RSS/Atom) in ``web``.
+
+Article ids never come from a bare file stem (two ``story.txt`` in different folders are two
+articles): an id given in the input (record ``id``, front matter ``id``) wins, else the article's
+url, else the file's path relative to the folder given to ingest (``a/story.txt``), or for a file
+given directly its name (``story.txt``); uploads use a content hash instead of the path
+(``content_ids=True``). Two inputs claiming one id are caught by ``Assistant.ingest_articles``.
 """
 
 from __future__ import annotations
@@ -29,23 +35,33 @@ from assistant.ingest.metadata import (
 )
 from assistant.ingest.records import load_csv, load_json, load_jsonl
 from assistant.ingest.web import load_feed, load_html
-from assistant.models import Article, Failure
+from assistant.models import Article, Failure, IdFrom, content_id
 
 Item = Article | Failure
-Loader = Callable[[Path], Iterator[Item]]
+Loader = Callable[[Path, str | None], Iterator[Item]]
+"""``(path, file_id)``: ``file_id`` is the id for an article that has none of its own (no id, no
+url) — its relative path — or None to derive that id from the content."""
 
 
-def load_text(path: Path) -> Iterator[Item]:
+def load_text(path: Path, file_id: str | None = None) -> Iterator[Item]:
     """A .txt or .md file: front matter, headline, header lines, dateline, body."""
     text, problem = decode_bytes(path.read_bytes())
     if text is None:
         yield Failure(path=str(path), reason=problem or EMPTY)
         return
-    result = text_to_article(text, default_id=path.stem, origin=str(path))
+    result = text_to_article(text, default_id=file_id, origin=str(path))
     if isinstance(result, str):
         yield Failure(path=str(path), reason=result)
     else:
-        yield result
+        yield with_legacy_id(result, path)
+
+
+def with_legacy_id(article: Article, path: Path) -> Article:
+    """Note the stem-based id earlier versions gave a text or HTML file, so that re-ingesting
+    into an old store replaces that copy instead of adding a second one."""
+    if article.id_from in ("url", "path", "content") and article.id != path.stem:
+        article.legacy_id = path.stem
+    return article
 
 
 _LOADERS: dict[str, Loader] = {
@@ -67,20 +83,43 @@ _LOADERS: dict[str, Loader] = {
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_LOADERS)
 
 
-def iter_articles(paths: Sequence[str | Path]) -> Iterator[Article | Failure]:
-    """Yield each Article, or a Failure per bad file/line, from files and folders, lazily."""
+def iter_articles(
+    paths: Sequence[str | Path], *, content_ids: bool = False
+) -> Iterator[Article | Failure]:
+    """Yield each Article, or a Failure per bad file/line, from files and folders, lazily.
+
+    A file's own id (when it gives none and has no url) is its path relative to the folder
+    given, or its name when the file itself was given; with ``content_ids`` (uploads, whose
+    names mean nothing) a hash of the content instead.
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
     for raw in paths:
-        for found in _walk(Path(raw)):
+        root = Path(raw)
+        for found in _walk(root):
             if isinstance(found, Failure):
                 yield found
-            else:
-                yield from load_file(found)
+                continue
+            file_id = None if content_ids else relative_id(found, root)
+            yield from load_file(found, file_id, content_id=content_ids)
 
 
-def load_file(path: Path) -> Iterator[Article | Failure]:
-    """All articles of one file; errors become Failures (a half-read file keeps what it yielded)."""
+def relative_id(path: Path, root: Path) -> str:
+    """``a/story.txt`` for ``in/a/story.txt`` under ``in/``; the name for a file given directly."""
+    if path == root:
+        return path.name
+    return path.relative_to(root).as_posix()
+
+
+def load_file(
+    path: Path, file_id: str | None = None, *, content_id: bool = False
+) -> Iterator[Article | Failure]:
+    """All articles of one file; errors become Failures (a half-read file keeps what it yielded).
+
+    ``file_id`` defaults to the file's name; ``content_id`` derives it from the content instead.
+    """
+    if file_id is None and not content_id:
+        file_id = path.name
     suffix = path.suffix.lower()
     loader = _LOADERS.get(suffix)
     if loader is None:
@@ -91,7 +130,7 @@ def load_file(path: Path) -> Iterator[Article | Failure]:
         )
         return
     try:
-        yield from loader(path)
+        yield from loader(path, file_id)
     except FileNotFoundError:
         yield Failure(path=str(path), reason="file not found")
     except PermissionError:
@@ -258,8 +297,11 @@ def _headline_and_header(text: str, has_title: bool) -> tuple[str, dict[str, str
     return headline, fields, body_start
 
 
-def text_to_article(text: str, default_id: str, origin: str) -> Article | str:
-    """Build an Article from the text of a .txt/.md file, or return the reason it is unusable."""
+def text_to_article(text: str, default_id: str | None, origin: str) -> Article | str:
+    """Build an Article from the text of a .txt/.md file, or return the reason it is unusable.
+
+    Its id: front matter ``id``, else its url, else ``default_id``, else a content hash.
+    """
     text = clean_text(text)
     if not text:
         return EMPTY
@@ -283,12 +325,15 @@ def text_to_article(text: str, default_id: str, origin: str) -> Article | str:
         or find_date(body[: first_line_end if first_line_end >= 0 else 300])
     )
     authors = front.get("authors") or front.get("author") or header.get("authors")
+    url = _first_str(front.get("url") or front.get("link") or header.get("url")).strip() or None
+    ident, id_from = choose_id(_first_str(front.get("id")).strip(), url, default_id, title, body)
     try:
         return Article(
-            id=_first_str(front.get("id")).strip() or default_id,
+            id=ident,
+            id_from=id_from,
             title=title,
             text=body,
-            url=_first_str(front.get("url") or front.get("link") or header.get("url")) or None,
+            url=url,
             published=published,
             source=_first_str(front.get("source") or front.get("outlet") or header.get("source"))
             or dateline_source,
@@ -305,3 +350,16 @@ def _first_str(value: object) -> str:
     if isinstance(value, list):
         return str(value[0]) if value else ""
     return "" if value is None else str(value)
+
+
+def choose_id(
+    given: str | None, url: str | None, file_id: str | None, title: str, text: str
+) -> tuple[str, IdFrom]:
+    """An article's id and where it came from: given, else url, else file path, else content."""
+    if given:
+        return given, "input"
+    if url:
+        return url, "url"
+    if file_id:
+        return file_id, "path"
+    return content_id(title, text), "content"

@@ -136,7 +136,33 @@ def parse_date(value: object) -> dt.date | None:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
         pass
-    return find_date(text)
+    return find_date(text) or _dateutil_date(text)
+
+
+_DEFAULTS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))
+
+
+def _dateutil_date(text: str) -> dt.date | None:
+    """A full date (year, month and day all given) parsed by dateutil, else None.
+
+    Parsed against two different defaults: a value missing its day, month or year comes out
+    differently and is refused, so "2022" or "June 2022" never becomes a made-up day. A numeric
+    date that reads differently day-first and month-first ("03/04/2022") is refused too.
+    """
+    from dateutil import parser
+
+    if len(text) > 80 or not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        first, second = (parser.parse(text, default=d, dayfirst=True) for d in _DEFAULTS)
+        month_first = parser.parse(text, default=_DEFAULTS[0], dayfirst=False)
+    except (ValueError, OverflowError):
+        return None
+    if first.date() != second.date() or first.date() != month_first.date():
+        return None
+    if not 1900 <= first.year <= 2100:
+        return None
+    return first.date()
 
 
 # --- datelines ---------------------------------------------------------------------------------
@@ -183,18 +209,39 @@ def _parse_value(value: str) -> str | list[str]:
     return _unquote(value)
 
 
-def parse_front_matter(text: str) -> tuple[dict[str, str | list[str]], str]:
-    """Split ``--- key: value ... ---`` front matter off ``text``; returns ``(fields, rest)``.
+def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Split ``--- YAML ---`` front matter off ``text``; returns ``(fields, rest)``.
 
-    Understands ``key: value``, ``key: [a, b]`` and ``key:`` followed by ``- item`` lines. Keys are
-    lower-cased. Text without front matter comes back unchanged with no fields.
+    The block is parsed as YAML by python-frontmatter (lists, quoted values, dates); keys are
+    lower-cased. A block that is not valid YAML (``title: Rail: line``) is still split off and
+    read line by line as ``key: value`` / ``- item``, so a sloppy header never ends up in the
+    article text. Text without front matter comes back unchanged with no fields.
     """
     m = _FRONT_MATTER.match(text[:20000])
     if not m:
         return {}, text
+    import frontmatter
+
+    loaded: Any
+    try:
+        loaded = frontmatter.loads(m.group(0).rstrip("\n") + "\n").metadata
+    except Exception:  # yaml raises its own error types; the lenient reading takes over
+        loaded = _lenient_fields(m["body"])
+    fields = {
+        str(key).strip().lower().replace(" ", "_").replace("-", "_"): value
+        for key, value in (loaded if isinstance(loaded, dict) else {}).items()
+        if value is not None
+    }
+    if not fields:
+        return {}, text
+    return fields, text[m.end() :]
+
+
+def _lenient_fields(body: str) -> dict[str, str | list[str]]:
+    """``key: value``, ``key: [a, b]`` and ``- item`` lines of a front matter that is not YAML."""
     fields: dict[str, str | list[str]] = {}
     last_key: str | None = None
-    for line in m["body"].splitlines():
+    for line in body.splitlines():
         item = line.strip()
         if not item or item.startswith("#"):
             continue
@@ -206,11 +253,9 @@ def parse_front_matter(text: str) -> tuple[dict[str, str | list[str]], str]:
             continue
         kv = _KEY_VALUE.match(item)
         if kv:
-            last_key = kv["key"].strip().lower().replace(" ", "_").replace("-", "_")
+            last_key = kv["key"].strip()
             fields[last_key] = _parse_value(kv["value"])
-    if not fields:
-        return {}, text
-    return fields, text[m.end() :]
+    return fields
 
 
 # --- authors and extra metadata ----------------------------------------------------------------

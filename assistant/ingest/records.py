@@ -32,7 +32,7 @@ from assistant.ingest.metadata import (
     scalar_metadata,
     split_authors,
 )
-from assistant.models import Article, Failure, sha1
+from assistant.models import Article, Failure, IdFrom, content_id
 
 _TEXT_KEYS = ("text", "body", "content")
 _DATE_KEYS = ("published", "date", "published_at")
@@ -87,9 +87,11 @@ def record_to_article(record: object, origin: str) -> Article | str:
     metadata = scalar_metadata(record, exclude=_KNOWN_KEYS)
     if raw_date is not None and published is None:
         metadata["published_raw"] = str(raw_date)
+    id_from: IdFrom = "input" if ident else "url" if url else "content"
     try:
         return Article(
-            id=ident or url or "sha1:" + sha1(title + "\x1f" + text),
+            id=ident or url or content_id(title, text),
+            id_from=id_from,
             title=title,
             text=text,
             url=url,
@@ -147,7 +149,7 @@ def _parse_lines(lines: Iterator[tuple[int, str]], path: Path) -> Iterator[Artic
         yield _item(record, path, number)
 
 
-def load_jsonl(path: Path) -> Iterator[Article | Failure]:
+def load_jsonl(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
     """One article per line; a bad line is one Failure with its line number, the rest still load."""
     problem = _head_problem(path)
     if problem:
@@ -176,7 +178,7 @@ def _nonempty(items: Iterator[Article | Failure], path: Path) -> Iterator[Articl
 # --- JSON --------------------------------------------------------------------------------------
 
 
-def load_json(path: Path) -> Iterator[Article | Failure]:
+def load_json(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
     """One article object, a list of them, or an object holding the list under 'articles' etc."""
     text, problem = decode_bytes(path.read_bytes())
     if text is None:
@@ -246,7 +248,7 @@ def _delimiter(header_line: str) -> str:
     return max(";\t|", key=header_line.count) if any(c in header_line for c in ";\t|") else ","
 
 
-def load_csv(path: Path) -> Iterator[Article | Failure]:
+def load_csv(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
     """A CSV with a header that has a 'text' column; one Failure per bad row, with its line."""
     with path.open("rb") as raw:
         head = raw.read(_HEAD)

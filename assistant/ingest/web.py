@@ -21,7 +21,7 @@ from assistant.ingest.metadata import (
     parse_dateline,
     split_authors,
 )
-from assistant.models import Article, Failure, sha1
+from assistant.models import Article, Failure, IdFrom, content_id
 
 _SAMPLE = 65536
 # Page furniture removed before extraction, so that a page without an article gives no text
@@ -55,8 +55,11 @@ def _host(url: str | None) -> str | None:
     return urlparse(url).hostname if url else None
 
 
-def load_html(path: Path) -> Iterator[Article | Failure]:
-    """One news page: main text without navigation, ads or footers; title, date, outlet, url."""
+def load_html(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
+    """One news page: main text without navigation, ads or footers; title, date, outlet, url.
+
+    Its id is its url (canonical link), else ``file_id`` (its path), else a content hash.
+    """
     data = path.read_bytes()
     text, problem = decode_bytes(data[:_SAMPLE])
     if text is None:
@@ -70,7 +73,7 @@ def load_html(path: Path) -> Iterator[Article | Failure]:
         )
         return
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(  # a Document (a dict only with as_dict=True)
         data, with_metadata=True, include_comments=False, include_tables=True, prune_xpath=_PRUNE
     )
     del data
@@ -83,12 +86,15 @@ def load_html(path: Path) -> Iterator[Article | Failure]:
         yield Failure(path=str(path), reason="no article text found in the HTML")
         return
     place, dateline_source = parse_dateline(body)
+    url = (doc.url or "").strip() or None
+    id_from: IdFrom = "url" if url else "path" if file_id else "content"
     try:
-        yield Article(
-            id=path.stem,
+        article = Article(
+            id=url or file_id or content_id(title, body),
+            id_from=id_from,
             title=title,
             text=body,
-            url=doc.url or None,
+            url=url,
             published=parse_date(doc.date),
             source=clean_title(doc.sitename or "") or _host(doc.url) or dateline_source,
             place=place,
@@ -98,6 +104,10 @@ def load_html(path: Path) -> Iterator[Article | Failure]:
         )
     except ValidationError as exc:
         yield Failure(path=str(path), reason=f"invalid article ({exc.errors()[0]['msg']})")
+        return
+    if article.id != path.stem:  # older versions used the bare stem: see loaders.with_legacy_id
+        article.legacy_id = path.stem
+    yield article
 
 
 def _html_metadata(doc: Any) -> dict[str, Any]:
@@ -185,12 +195,14 @@ def _entry_article(entry: Any, source: str | None, origin: str) -> Article | str
     if not text:
         return "has no summary or content"
     link = entry.get("link") or None
-    ident = link or entry.get("id") or "sha1:" + sha1(title + "\x1f" + text)
+    ident = link or entry.get("id") or content_id(title, text)
+    id_from: IdFrom = "url" if link else "input" if entry.get("id") else "content"
     place, dateline_source = parse_dateline(text)
     names = [a.get("name", "") for a in entry.get("authors", []) or [] if isinstance(a, dict)]
     try:
         return Article(
             id=ident,
+            id_from=id_from,
             title=title,
             text=text,
             url=link,
@@ -205,7 +217,7 @@ def _entry_article(entry: Any, source: str | None, origin: str) -> Article | str
         return f"invalid article ({exc.errors()[0]['msg']})"
 
 
-def load_feed(path: Path) -> Iterator[Article | Failure]:
+def load_feed(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
     """Each entry of an RSS or Atom feed; a feed too broken to give any entry is one Failure."""
     data = path.read_bytes()
     text, problem = decode_bytes(data[:_SAMPLE])

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SEED
-from tests.integration.servers import free_port, stop, wait_http
+from tests.integration.servers import free_port, skip_or_fail, stop, wait_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,9 +51,12 @@ LLM_VARS = (
     "ASSISTANT_CHROMA_URL",
 )
 
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError as exc:  # pragma: no cover - the test extra installs playwright
+    skip_or_fail(f"playwright is not installed ({exc}): pip install -e '.[test]'")
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs Debian's chromium
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+    skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +117,7 @@ def app_url(store_dir: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{url}/_stcore/health", timeout=90, proc=proc)
+        wait_http(f"{url}/_stcore/health", timeout=90, proc=proc, log=log_path, name="streamlit")
         yield url
     finally:
         stop(proc)

@@ -17,6 +17,7 @@ import pytest
 from assistant.evaluation.page import render_html
 from assistant.evaluation.report import build_report, summarize
 from assistant.evaluation.runner import CaseResult
+from tests.integration.servers import skip_or_fail
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +28,12 @@ HOSTILE_TITLE = "<script>window.__pwned=1</script>"
 HOSTILE_TEXT = 'Zebras crossed <img src=x onerror="window.__pwned=2"> the border at dawn.'
 JS_URL = "javascript:window.__pwned=3"
 
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError as exc:  # pragma: no cover - the test extra installs playwright
+    skip_or_fail(f"playwright is not installed ({exc}): pip install -e '.[test]'")
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs Debian's chromium
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+    skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
 def _passage(n: int, article_id: str, title: str, text: str, url: str | None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def one_failure(path: Path, line: int | None = None) -> Failure:
     items = load(path, good)
     failures = [i for i in items if isinstance(i, Failure)]
     assert len(failures) == 1, [str(f) for f in failures]
-    assert [i.id for i in items if isinstance(i, Article)] == ["zz_good_neighbour"]
+    assert [i.id for i in items if isinstance(i, Article)] == ["zz_good_neighbour.txt"]
     failure = failures[0]
     assert failure.path == str(path) and failure.line == line
     where = f"{path}:{line}: " if line is not None else f"{path}: "
@@ -128,7 +128,7 @@ def test_same_article_under_two_file_names(tmp_path: Path) -> None:
     second.write_text(GOOD_TEXT, "utf-8")
     a, b = load(first, second)
     assert isinstance(a, Article) and isinstance(b, Article)
-    assert (a.id, b.id) == ("story-a", "story-b")
+    assert (a.id, b.id) == ("story-a.txt", "story-b.txt")
     assert a.text == b.text and a.content_hash == b.content_hash
 
 
@@ -296,7 +296,7 @@ def test_folder_symlink_loop_terminates(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "story.txt").write_text(GOOD_TEXT, "utf-8")
     os.symlink(tmp_path, tmp_path / "a" / "loop")
-    assert [i.id for i in load(tmp_path) if isinstance(i, Article)] == ["story"]
+    assert [i.id for i in load(tmp_path) if isinstance(i, Article)] == ["a/story.txt"]
 
 
 def test_one_failure_per_bad_file_in_a_mixed_batch(tmp_path: Path) -> None:
@@ -314,7 +314,7 @@ def test_one_failure_per_bad_file_in_a_mixed_batch(tmp_path: Path) -> None:
     items = load(tmp_path, tmp_path / "ghost.txt")
     failures = [i for i in items if isinstance(i, Failure)]
     assert sorted(Path(f.path).name for f in failures) == sorted([*bad, "ghost.txt"])
-    assert [i.id for i in items if isinstance(i, Article)] == ["good"]
+    assert [i.id for i in items if isinstance(i, Article)] == ["good.txt"]
 
 
 def test_utf16_jsonl_cp1252_csv_and_semicolon_csv(tmp_path: Path) -> None:

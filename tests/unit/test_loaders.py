@@ -41,7 +41,8 @@ def articles(*paths: Path | str) -> list[Article]:
 
 def test_seed_article_fields() -> None:
     [article] = articles(SEED)
-    assert article.id == "000_f827c2b710232763"
+    assert article.id == "000_f827c2b710232763.txt"  # the name: the file was given directly
+    assert (article.id_from, article.legacy_id) == ("path", "000_f827c2b710232763")
     assert article.title == "Iran Urges Closer Military Ties with Iraq"
     assert article.source == "Tasnim"
     assert article.place == "TEHRAN"
@@ -101,7 +102,7 @@ def test_txt_written_out_date_in_header_line(tmp_path: Path) -> None:
 
 def test_markdown_front_matter(tmp_path: Path) -> None:
     [article] = articles(FIXTURES / "briefing.md")
-    assert article.id == "briefing"
+    assert article.id == article.url  # front matter url, not the file name
     assert article.title == "Rail line to reopen after landslide"
     assert article.published == dt.date(2022, 8, 2)
     assert article.source == "Valley Courier"
@@ -278,7 +279,8 @@ def test_folder_walk_sorted_recursive_hidden_skipped(tmp_path: Path) -> None:
     (tmp_path / ".git" / "e.txt").write_text("Git\n\nSkipped.", "utf-8")
     (tmp_path / "z.pdf").write_bytes(b"%PDF-1.4 fake")
     items = load(tmp_path)
-    assert [getattr(i, "id", None) for i in items] == ["a", "c", "d", None]
+    ids = [getattr(i, "id", None) for i in items]  # paths relative to the folder given
+    assert ids == ["a.txt", "b/c.md", "b/inner/d.txt", None]
     failure = items[-1]
     assert isinstance(failure, Failure)
     assert failure.reason.startswith("unsupported file type .pdf (supported: .txt")
