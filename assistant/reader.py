@@ -186,12 +186,21 @@ def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> li
     if kind is not AnswerType.OTHER:
         return _new_phrases(kind, text, asked)
     dated = typed_phrases(AnswerType.DATE, text)
-    out = [c for c in _clause_candidates(text, asked) if c not in dated]
+    out = [
+        c
+        for c in _clause_candidates(text, asked)
+        if not any(a < c[1] and c[0] < b for a, b in dated) or len(text[c[0] : c[1]].split()) > 3
+    ]
     if thing:  # "which show": names and quoted titles
-        named = _new_phrases(AnswerType.PERSON, text, asked)
-        quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
-        out += [c for c in named + quoted if c not in out]
+        out += [c for c in _named(text, asked) if c not in out]
     return out
+
+
+def _named(text: str, asked: set[str]) -> list[Span]:
+    """Names and quoted titles ("The Last Supper") the question does not hold."""
+    quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    quoted = [q for q in quoted if not set(content_tokens(text[q[0] : q[1]])) <= asked]
+    return _new_phrases(AnswerType.PERSON, text, asked) + quoted
 
 
 def rank_sentences(
@@ -260,15 +269,20 @@ def _matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
 
 
 def _closeness(
-    span: Span, spans: list[Span], hit: list[bool], weight: list[float], total: float
+    span: Span,
+    spans: list[Span],
+    hit: list[bool],
+    weight: list[float],
+    total: float,
+    clause: Span | None = None,
 ) -> tuple[float, float]:
     """(nearness, edge) of a phrase to the question's terms in its sentence.
 
     ``spans`` are the sentence's content-word tokens, ``hit`` which of them the question holds
     and ``weight`` their IDF. Nearness = the IDF-weighted sum of ``1 / (1 + words between)`` over
     the question's terms, divided by ``total`` (the weight of all of them); ``edge`` = 1 when the
-    question's terms are all on one side of the phrase: words between two of them usually restate
-    the question ("tourism *was dealt major blows* in the late 19th century by yellow fever").
+    question's terms are all on one side of it: words between two of them usually restate the
+    question ("tourism *was dealt major blows* in the late 19th century by yellow fever").
     """
     if not any(hit):
         return 0.0, 0.0
@@ -424,8 +438,18 @@ def short_answer(
         hit = _matches(text, spans, asked)
         weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
         places = set(typed_phrases(AnswerType.PLACE, text)) if kind is AnswerType.PLACE else set()
+        named = set(_named(text, asked)) if thing else set()
         for span in _candidates(kind, text, asked, thing):
-            near, edge = _closeness(span, spans, hit, weight, total)
+            near, edge = _closeness(
+                span,
+                spans,
+                hit,
+                weight,
+                total,
+            )
+            if kind is not AnswerType.OTHER:
+                edge = 0.0  # a name or a date sits between the terms it relates ("A jury found
+                # comedian Bill Cosby liable")
             phrase = text[span[0] : span[1]]
             if (
                 proper
@@ -436,7 +460,7 @@ def short_answer(
             prior = 0.0
             if kind is AnswerType.OTHER:
                 prior = _size_prior(len(phrase.split()))
-                if thing and phrase[0].isupper():
+                if span in named:
                     prior += S_NAMED
             elif counted:
                 prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
