@@ -55,12 +55,12 @@ __all__ = [
 
 # Weights of the sentence score, fitted on the fit halves (see benchmarks/bench_reader.py).
 W_TERMS = 0.45  # IDF-weighted share of the question's terms in the sentence
-W_CONTEXT = 0.15  # ... in the sentence, its neighbours and its passage's title
+W_CONTEXT = 0.30  # ... in the sentence, its neighbours and its passage's title
 W_COSINE = 0.35  # cosine(question, sentence) with the bundled embedder
-W_TYPED = 0.15  # the sentence holds a phrase of the asked-for type not in the question
+W_TYPED = 0.05  # the sentence holds a phrase of the asked-for type not in the question
 W_RANK = 0.10  # retrieval rank of the passage: W_RANK / (1 + rank)
 # A second sentence is quoted only when it scores at least this share of the first.
-SECOND_SHARE = 0.9
+SECOND_SHARE = 0.75
 # Short answer score: sentence score (relative to the best) + S_NEAR / (1 + words to the nearest
 # question term) + S_PRIOR * (a short span for "other", a person-like name for "who").
 S_NEAR = 0.3
@@ -181,7 +181,7 @@ def _focus_nouns(question: str) -> set[str]:
 
 def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> list[Span]:
     """Candidate short answers in a sentence for a question of type ``kind``."""
-    if kind is AnswerType.PLACE:  # places are names; a place cue ("in", "from") is a prior
+    if kind is AnswerType.PLACE:  # any name: "Sri Lanka has plunged into chaos" has no cue
         return _new_phrases(AnswerType.PERSON, text, asked)
     if kind is not AnswerType.OTHER:
         return _new_phrases(kind, text, asked)
@@ -437,7 +437,6 @@ def short_answer(
         ]
         hit = _matches(text, spans, asked)
         weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
-        places = set(typed_phrases(AnswerType.PLACE, text)) if kind is AnswerType.PLACE else set()
         named = set(_named(text, asked)) if thing else set()
         for span in _candidates(kind, text, asked, thing):
             near, edge = _closeness(
@@ -464,8 +463,6 @@ def short_answer(
                     prior += S_NAMED
             elif counted:
                 prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
-            elif kind is AnswerType.PLACE:
-                prior = 1.0 if span in places else 0.0
             elif individual:
                 prior = 1.0 if person_like(phrase) or phrase.lower() in surnames else 0.0
             score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
