@@ -48,6 +48,7 @@ __all__ = [
     "ShortAnswer",
     "answer_type",
     "compose",
+    "has_asked_type",
     "rank_sentences",
     "short_answer",
     "typed_phrases",
@@ -61,8 +62,9 @@ W_TYPED = 0.05  # the sentence holds a phrase of the asked-for type not in the q
 W_RANK = 0.10  # retrieval rank of the passage: W_RANK / (1 + rank)
 # A second sentence is quoted only when it scores at least this share of the first.
 SECOND_SHARE = 0.75
-# Short answer score: sentence score (relative to the best) + S_NEAR / (1 + words to the nearest
-# question term) + S_PRIOR * (a short span for "other", a person-like name for "who").
+# Short answer score: sentence score (relative to the best) + S_NEAR * nearness to the question's
+# terms (IDF-weighted, see _closeness) + S_PRIOR * (a span of a few words for "other", a
+# person-like name for "who", a number of the counted thing for "how many") + the terms below.
 S_NEAR = 0.3
 S_PRIOR = 0.2
 S_EDGE = 0.2  # the question's terms are all on one side of the phrase
@@ -527,3 +529,15 @@ def compose(
         if answers(sent.text) - have:
             return [first, i]
     return [first]
+
+
+def has_asked_type(
+    question: str, ranked: Sequence[ScoredSentence], top: int = TOP_SENTENCES
+) -> bool:
+    """Whether the ``top`` best sentences hold a phrase of the asked-for type that the question
+    does not (always True for "other" questions): one signal of answerability."""
+    kind = answer_type(question)
+    if kind is AnswerType.OTHER:
+        return True
+    asked = _question_terms(question)
+    return any(_new_phrases(kind, sent.text, asked) for sent in ranked[:top])
