@@ -174,7 +174,15 @@ def search(
     since: SinceOption = None,
     until: UntilOption = None,
     source: SourceOption = None,
-    mode: Annotated[str, typer.Option(help="fused, dense or lexical.")] = "fused",
+    mode: Annotated[str, typer.Option(help="fused, rrf, dense or lexical.")] = "fused",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Day the question is asked (YYYY-MM-DD): recency is "
+            "measured from it and nothing published later is searched.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Retrieve the passages that best match a question (no answer)."""
@@ -184,7 +192,13 @@ def search(
         msg = f"--mode must be one of {', '.join(MODES)}"
         raise UsageError(msg)
     passages = _assistant().search(
-        question, k, parse_date(since, "--since"), parse_date(until, "--until"), source, mode
+        question,
+        k,
+        parse_date(since, "--since"),
+        parse_date(until, "--until"),
+        source,
+        mode,
+        as_of=parse_date(as_of, "--as-of"),
     )
     if json_out:
         _dump({"query": question, "passages": [passage_json(p) for p in passages]})

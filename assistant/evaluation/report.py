@@ -24,9 +24,14 @@ GATE_METRICS: tuple[str, ...] = (
     *(f"retrieval.hit@{k}" for k in (1, 5, 10)),
     "retrieval.mrr@10",
     "retrieval.ndcg@10",
+    "answer_retrieval.hit@1",
+    "answer_retrieval.hit@5",
+    "answer_retrieval.mrr@5",
     "answer.exact_match",
     "answer.f1",
     "answer.contained",
+    "answer.short_exact_match",
+    "answer.short_f1",
     "answer.mc_accuracy",
     "refusal.precision",
     "refusal.recall",
@@ -76,6 +81,17 @@ def retrieval_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
     return out
 
 
+def answer_retrieval_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
+    """The same measures on the passages the answers received (k of them, not 10)."""
+    scored = [r for r in rows if r.answer_retrieval]
+    names = list(dict.fromkeys(name for r in scored for name in r.answer_retrieval))
+    out: dict[str, Any] = {
+        name: _avg([r.answer_retrieval.get(name) for r in scored])[0] for name in names
+    }
+    out["n"] = len(scored)
+    return out
+
+
 def hit_curve(rows: Sequence[CaseResult]) -> list[float | None]:
     """Hit@k for k = 1..10 (the share of questions whose evidence is in the top k articles)."""
     scored = [r for r in rows if r.retrieval]
@@ -86,7 +102,7 @@ def answer_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
     answered = [r for r in rows if r.answered]
     scored = [r for r in answered if r.answerable and r.answers]
     out: dict[str, Any] = {}
-    for name in ("exact_match", "f1", "contained"):
+    for name in ("exact_match", "f1", "contained", "short_exact_match", "short_f1"):
         out[name] = _avg([r.scores.get(name) for r in scored])[0]
     out["n"] = len(scored)
     mc = [r.scores["mc_correct"] for r in answered if r.scores.get("mc_correct") is not None]
@@ -206,6 +222,7 @@ def summarize(
     ok = [r for r in rows if r.error is None]
     out: dict[str, Any] = {"retrieval": retrieval_metrics(ok)}
     if not retrieval_only:
+        out["answer_retrieval"] = answer_retrieval_metrics(ok)
         out["answer"] = answer_metrics(ok)
         out["refusal"] = refusal_metrics(ok)
         out["citations"] = citation_metrics(ok)

@@ -170,3 +170,25 @@ def test_choose_through_a_real_server(server_url: str) -> None:
     choices = ["Tokyo", "Osaka", "Seoul", "Beijing"]
     picked, scores = answerer.pick_choice("Where did Zarif meet officials?", choices, _passages())
     assert picked in choices and set(scores) == set(choices)
+
+
+def test_question_below_the_old_threshold_reaches_the_real_model(server_url: str) -> None:
+    """The old single cosine threshold (0.55) refused this before any model was asked; now only
+    the calibrated floor refuses before the model, and a relevant passage is above it."""
+    settings = Settings(_env_file=None, llm_base_url=server_url, llm_model="smollm2",
+                        llm_max_tokens=48, llm_timeout=60, llm_max_retries=0)  # fmt: skip
+    answerer = Answerer(settings, build_chat_model(settings), HashEmbedder())
+    passages = [p.model_copy(update={"dense_score": 0.50}) for p in _passages()]
+    items = list(answerer.stream("Where did Zarif meet officials?",
+                                 "Where did Zarif meet officials?", passages, date(2019, 8, 20),
+                                 {}))  # fmt: skip
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.mode == "llm"
+    assert answer.timings_ms["generate"] > 0, "refused before the model was asked"
+    assert answer.answerability is not None
+    # and an unrelated question is still refused without asking the model
+    items = list(answerer.stream("Who won the 2022 World Cup?", "Who won the 2022 World Cup?",
+                                 passages, date(2019, 8, 20), {}))  # fmt: skip
+    refused = items[-1]
+    assert isinstance(refused, Answer) and refused.refused
+    assert refused.timings_ms["generate"] == 0.0

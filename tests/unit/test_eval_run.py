@@ -123,7 +123,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 def _settings(tmp_path: Path, **kw: Any) -> Settings:
     return Settings(_env_file=None, store_dir=tmp_path / "store", collection="evaltest",
-                    refuse_threshold=0.1, **kw)  # fmt: skip
+                    answer_at=0.0, llm_floor=0.0, **kw)  # fmt: skip
 
 
 def _options(tmp_path: Path, questions: Path, **kw: Any) -> EvalOptions:
@@ -208,6 +208,13 @@ def test_extractive_run_and_retrieval_only(tmp_path: Path, files: tuple[Path, Pa
     rows = {r.id: r for r in outcome.rows}
     assert rows["q3"].choice == "Arvo City Museum"  # the passages support it
     assert rows["q1"].citations and rows["q1"].scores["contained"] == 1.0
+    # the short answer is scored apart from the whole answer, and so is what answers received
+    assert {"short_f1", "short_exact_match"} <= set(rows["q1"].scores)
+    answer_metrics = outcome.report["metrics"]["answer"]
+    assert answer_metrics["short_f1"] is not None
+    assert answer_metrics["short_f1"] >= answer_metrics["f1"]  # one phrase vs whole sentences
+    assert outcome.report["metrics"]["answer_retrieval"]["hit@1"] is not None
+    assert rows["q1"].answer_retrieval["hit@1"] == 1.0
 
     baseline = tmp_path / "out" / "report.json"
     options = _options(tmp_path, questions, retrieval_only=True, baseline=baseline)
