@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.citations import STOPWORDS, content_tokens, split_sentences, stem
 from assistant.embeddings import Embedder
 from assistant.models import Passage
 from assistant.phrases import (
@@ -41,6 +40,7 @@ from assistant.phrases import (
     title_before,
     typed_phrases,
 )
+from assistant.text import STOPWORDS, content_tokens, split_sentences, stem
 
 __all__ = [
     "AnswerType",
