@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from assistant.citations import NUMBER_WORDS, STOPWORDS, stem
+from assistant.text import NUMBER_WORDS, STOPWORDS, stem
 
 Span = tuple[int, int]
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.citations import STOPWORDS, content_tokens, split_sentences, stem
 from assistant.embeddings import Embedder
 from assistant.models import Passage
 from assistant.phrases import (
@@ -41,6 +40,7 @@ from assistant.phrases import (
     title_before,
     typed_phrases,
 )
+from assistant.text import STOPWORDS, content_tokens, split_sentences, stem
 
 __all__ = [
     "AnswerType",
@@ -48,6 +48,7 @@ __all__ = [
     "ShortAnswer",
     "answer_type",
     "compose",
+    "has_asked_type",
     "rank_sentences",
     "short_answer",
     "typed_phrases",
@@ -55,14 +56,15 @@ __all__ = [
 
 # Weights of the sentence score, fitted on the fit halves (see benchmarks/bench_reader.py).
 W_TERMS = 0.45  # IDF-weighted share of the question's terms in the sentence
-W_CONTEXT = 0.15  # ... in the sentence, its neighbours and its passage's title
+W_CONTEXT = 0.30  # ... in the sentence, its neighbours and its passage's title
 W_COSINE = 0.35  # cosine(question, sentence) with the bundled embedder
-W_TYPED = 0.15  # the sentence holds a phrase of the asked-for type not in the question
+W_TYPED = 0.05  # the sentence holds a phrase of the asked-for type not in the question
 W_RANK = 0.10  # retrieval rank of the passage: W_RANK / (1 + rank)
 # A second sentence is quoted only when it scores at least this share of the first.
-SECOND_SHARE = 0.9
-# Short answer score: sentence score (relative to the best) + S_NEAR / (1 + words to the nearest
-# question term) + S_PRIOR * (a short span for "other", a person-like name for "who").
+SECOND_SHARE = 0.75
+# Short answer score: sentence score (relative to the best) + S_NEAR * nearness to the question's
+# terms (IDF-weighted, see _closeness) + S_PRIOR * (a span of a few words for "other", a
+# person-like name for "who", a number of the counted thing for "how many") + the terms below.
 S_NEAR = 0.3
 S_PRIOR = 0.2
 S_EDGE = 0.2  # the question's terms are all on one side of the phrase
@@ -181,17 +183,26 @@ def _focus_nouns(question: str) -> set[str]:
 
 def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> list[Span]:
     """Candidate short answers in a sentence for a question of type ``kind``."""
-    if kind is AnswerType.PLACE:  # places are names; a place cue ("in", "from") is a prior
+    if kind is AnswerType.PLACE:  # any name: "Sri Lanka has plunged into chaos" has no cue
         return _new_phrases(AnswerType.PERSON, text, asked)
     if kind is not AnswerType.OTHER:
         return _new_phrases(kind, text, asked)
     dated = typed_phrases(AnswerType.DATE, text)
-    out = [c for c in _clause_candidates(text, asked) if c not in dated]
+    out = [
+        c
+        for c in _clause_candidates(text, asked)
+        if not any(a < c[1] and c[0] < b for a, b in dated) or len(text[c[0] : c[1]].split()) > 3
+    ]
     if thing:  # "which show": names and quoted titles
-        named = _new_phrases(AnswerType.PERSON, text, asked)
-        quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
-        out += [c for c in named + quoted if c not in out]
+        out += [c for c in _named(text, asked) if c not in out]
     return out
+
+
+def _named(text: str, asked: set[str]) -> list[Span]:
+    """Names and quoted titles ("The Last Supper") the question does not hold."""
+    quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    quoted = [q for q in quoted if not set(content_tokens(text[q[0] : q[1]])) <= asked]
+    return _new_phrases(AnswerType.PERSON, text, asked) + quoted
 
 
 def rank_sentences(
@@ -260,15 +271,20 @@ def _matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
 
 
 def _closeness(
-    span: Span, spans: list[Span], hit: list[bool], weight: list[float], total: float
+    span: Span,
+    spans: list[Span],
+    hit: list[bool],
+    weight: list[float],
+    total: float,
+    clause: Span | None = None,
 ) -> tuple[float, float]:
     """(nearness, edge) of a phrase to the question's terms in its sentence.
 
     ``spans`` are the sentence's content-word tokens, ``hit`` which of them the question holds
     and ``weight`` their IDF. Nearness = the IDF-weighted sum of ``1 / (1 + words between)`` over
     the question's terms, divided by ``total`` (the weight of all of them); ``edge`` = 1 when the
-    question's terms are all on one side of the phrase: words between two of them usually restate
-    the question ("tourism *was dealt major blows* in the late 19th century by yellow fever").
+    question's terms are all on one side of it: words between two of them usually restate the
+    question ("tourism *was dealt major blows* in the late 19th century by yellow fever").
     """
     if not any(hit):
         return 0.0, 0.0
@@ -423,9 +439,18 @@ def short_answer(
         ]
         hit = _matches(text, spans, asked)
         weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
-        places = set(typed_phrases(AnswerType.PLACE, text)) if kind is AnswerType.PLACE else set()
+        named = set(_named(text, asked)) if thing else set()
         for span in _candidates(kind, text, asked, thing):
-            near, edge = _closeness(span, spans, hit, weight, total)
+            near, edge = _closeness(
+                span,
+                spans,
+                hit,
+                weight,
+                total,
+            )
+            if kind is not AnswerType.OTHER:
+                edge = 0.0  # a name or a date sits between the terms it relates ("A jury found
+                # comedian Bill Cosby liable")
             phrase = text[span[0] : span[1]]
             if (
                 proper
@@ -436,12 +461,10 @@ def short_answer(
             prior = 0.0
             if kind is AnswerType.OTHER:
                 prior = _size_prior(len(phrase.split()))
-                if thing and phrase[0].isupper():
+                if span in named:
                     prior += S_NAMED
             elif counted:
                 prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
-            elif kind is AnswerType.PLACE:
-                prior = 1.0 if span in places else 0.0
             elif individual:
                 prior = 1.0 if person_like(phrase) or phrase.lower() in surnames else 0.0
             score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
@@ -506,3 +529,15 @@ def compose(
         if answers(sent.text) - have:
             return [first, i]
     return [first]
+
+
+def has_asked_type(
+    question: str, ranked: Sequence[ScoredSentence], top: int = TOP_SENTENCES
+) -> bool:
+    """Whether the ``top`` best sentences hold a phrase of the asked-for type that the question
+    does not (always True for "other" questions): one signal of answerability."""
+    kind = answer_type(question)
+    if kind is AnswerType.OTHER:
+        return True
+    asked = _question_terms(question)
+    return any(_new_phrases(kind, sent.text, asked) for sent in ranked[:top])

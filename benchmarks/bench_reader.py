@@ -10,7 +10,9 @@ read), then both readers answer from the same passages:
 - *old*: ``Answerer.best_sentences`` (2 whole sentences), the extractive answer before the reader;
 - *new*: the short answer followed by the sentence(s) :func:`assistant.reader.compose` picks.
 
-Reported per half: accepted answer *contained* in the answer text (short answer + sentences), the
+Reported per half: the share of questions whose accepted answer is in the 5 passages at all
+(*in_passages*, the ceiling of any reader), accepted answer *contained* in the answer text (short
+answer + sentences), the
 short answer's token F1 and exact match (SQuAD normalisation, assistant/evaluation/metrics.py),
 the old sentences' F1 for comparison, and sentences quoted per answer. Halves: questions with a
 date are split by it (fit <= 2022-07-15, report >= 2022-07-21: RealTimeQA's dev weeks); questions
@@ -107,6 +109,7 @@ def score(cases: list[dict[str, Any]], passages: list[Any], embedder: Any) -> li
                 "id": case["id"],
                 "half": half(case),
                 "type": str(answer_type(q)),
+                "in_passages": m.contained(" ".join(p.text for p in found), gold),
                 "old_contained": m.contained(old, gold),
                 "new_contained": m.contained(new, gold),
                 "short_f1": m.token_f1(phrase, gold),
@@ -124,7 +127,15 @@ def score(cases: list[dict[str, Any]], passages: list[Any], embedder: Any) -> li
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if not rows:
         return {"questions": 0}
-    keys = ["old_contained", "new_contained", "short_f1", "short_em", "old_f1", "sentences"]
+    keys = [
+        "in_passages",
+        "old_contained",
+        "new_contained",
+        "short_f1",
+        "short_em",
+        "old_f1",
+        "sentences",
+    ]
     out: dict[str, Any] = {"questions": len(rows)}
     out.update({k: round(float(np.mean([r[k] for r in rows])), 4) for k in keys})
     out["reader_ms_p50"] = round(float(np.median([r["ms"] for r in rows])), 1)
@@ -157,7 +168,15 @@ def main() -> None:
     for h in ("fit", "report"):
         for kind in sorted({r["type"] for r in rows}):
             by_type[kind][h] = summary([r for r in rows if r["half"] == h and r["type"] == kind])
-    cols = ["half", "questions", "old_contained", "new_contained", "short_f1", "short_em"]
+    cols = [
+        "half",
+        "questions",
+        "in_passages",
+        "old_contained",
+        "new_contained",
+        "short_f1",
+        "short_em",
+    ]
     cols += ["old_f1", "sentences", "reader_ms_p50"]
     print(table([{"half": h, **s} for h, s in halves.items()], cols))
     print()

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.models import Passage
 from assistant.phrases import AnswerType, answer_type, question_focus, typed_phrases
-from assistant.reader import compose, rank_sentences, short_answer
+from assistant.reader import compose, has_asked_type, rank_sentences, short_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -154,6 +154,15 @@ def test_other_questions_get_the_words_the_question_lacks() -> None:
     q = "What did Al-Shammari praise Iran for?"
     short = short_answer(q, rank_sentences(q, passages, None))
     assert short is not None and short.text.startswith("supporting Iraq")
+
+
+def test_has_asked_type() -> None:
+    ranked = rank_sentences(
+        "x", [_passage(1, "The council approved the harbour plan in 2015.")], None
+    )
+    assert has_asked_type("When was the harbour plan approved?", ranked)
+    assert not has_asked_type("Who approved the harbour plan?", ranked)  # no name at all
+    assert not has_asked_type("How many people approved the plan in 2015?", ranked)
 
 
 def test_nothing_to_read() -> None:
