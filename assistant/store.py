@@ -392,14 +392,20 @@ class ChunkStore:
         if not chunks:
             return
         ids = [c.id for c in chunks]
+        metas = [chunk_metadata(c, chunking) for c in chunks]
+        # Chunks already stored with the same metadata (a resumed ingest) are not written again:
+        # a process killed while upserting ids that are present can wedge Chroma's compaction
+        # (chroma-core/chroma#7678, open for 1.5.9), and rewriting them gains nothing.
+        present = self._stored_metadata(ids)
+        todo = [i for i, cid in enumerate(ids) if present.get(cid) != metas[i]]
         max_batch = self.client.get_max_batch_size()
-        for i in range(0, len(chunks), max_batch):
-            part = chunks[i : i + max_batch]
+        for j in range(0, len(todo), max_batch):
+            part = todo[j : j + max_batch]
             self.collection.upsert(
-                ids=ids[i : i + max_batch],
-                embeddings=vectors[i : i + max_batch],
-                documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c, chunking) for c in part],
+                ids=[ids[i] for i in part],
+                embeddings=vectors[part],
+                documents=[chunks[i].text for i in part],
+                metadatas=[metas[i] for i in part],
             )
         if replacing:
             keep = set(ids)
@@ -407,6 +413,14 @@ class ChunkStore:
             stale = [cid for cid in got["ids"] if cid not in keep]
             if stale:
                 self.collection.delete(ids=stale)
+
+    def _stored_metadata(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            got = self.collection.get(ids=list(ids[i : i + 500]), include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                found[cid] = dict(meta or {})
+        return found
 
     def delete_article(self, article_id: str) -> int:
         ids = self.article_chunk_ids(article_id)
