@@ -113,8 +113,11 @@ def passage_json(p: Passage) -> dict[str, Any]:
 @handle_errors
 def ingest(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Files or folders (txt, md, html, jsonl, json, csv, rss/atom)."),
+        list[str],
+        typer.Argument(
+            help="Files, folders (txt, md, html, jsonl, json, csv, rss/atom) or http(s) URLs "
+            "of article pages and RSS/Atom feeds."
+        ),
     ],
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -140,6 +143,8 @@ def ingest(
         report = assistant.ingest([str(p) for p in paths], progress=update)
     for failure in report.failed:
         err.print(f"failed: {escape(str(failure))}")
+    for url in report.not_modified:
+        err.print(f"[dim]not modified since the last poll: {escape(url)}[/]")
     if json_out:
         _dump(report.model_dump(mode="json"))
     else:

@@ -74,6 +74,15 @@ class Chunk(BaseModel):
         return sha1(self.text)
 
 
+class StoryCopy(BaseModel):
+    """Another article carrying the same story (a wire copy, lightly edited)."""
+
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+
+
 class Passage(BaseModel):
     """A retrieved chunk, numbered as shown to the reader and the LLM."""
 
@@ -91,6 +100,10 @@ class Passage(BaseModel):
     dense_rank: int | None = None
     lexical_rank: int | None = None
     dense_score: float | None = Field(default=None, description="Cosine similarity to the query.")
+    also_in: list[StoryCopy] = Field(
+        default_factory=list,
+        description="Near-duplicate copies of the same story from other outlets (shown once).",
+    )
 
 
 class Citation(BaseModel):
@@ -168,6 +181,9 @@ class IngestReport(BaseModel):
     chunks_embedded: int = Field(default=0, description="Embeddings computed (dedup skips some).")
     seconds: float = 0.0
     seconds_embedding: float = 0.0
+    not_modified: list[str] = Field(
+        default_factory=list, description="URLs whose server answered 304 (nothing new)."
+    )
 
 
 class Stats(BaseModel):
@@ -178,3 +194,22 @@ class Stats(BaseModel):
     latest: dt.date | None
     embedding_model: str
     collection: str
+
+
+class TimelineEvent(BaseModel):
+    """One story on a timeline: its date and one quoted sentence (offsets index article text)."""
+
+    date: dt.date
+    article_id: str
+    title: str = ""
+    source: str | None = None
+    url: str | None = None
+    quote: str
+    start: int = Field(description="Offset of the quote in the article text.")
+    end: int
+    also_in: list[StoryCopy] = Field(default_factory=list)
+
+
+class Timeline(BaseModel):
+    query: str
+    events: list[TimelineEvent] = Field(default_factory=list)

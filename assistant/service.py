@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -165,12 +166,37 @@ class Assistant:
         return _Guard()
 
     def ingest(
-        self, paths: Sequence[str | Path], progress: ProgressFn | None = None
+        self,
+        paths: Sequence[str | Path],
+        progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
     ) -> IngestReport:
-        """Load files/folders and index them; bad inputs are reported, the rest lands."""
+        """Load files/folders/URLs and index them; bad inputs are reported, the rest lands.
+
+        ``stop`` (set e.g. on Ctrl-C) ends reading URLs between two items; what was read lands.
+        """
         from assistant.ingest import iter_articles
 
-        return self.ingest_articles(iter_articles(paths), progress)
+        if not any(isinstance(p, str) and p.lower().startswith(("http://", "https://")) for p in paths):
+            return self.ingest_articles(iter_articles(paths), progress)
+        from assistant.ingest.fetch import Fetcher
+        from assistant.ingest.remote import UrlReader
+
+        fetcher = Fetcher(self.settings)
+        reader = UrlReader(fetcher, self._stored_articles, stop)
+        try:
+            report = self.ingest_articles(iter_articles(paths, urls=reader), progress)
+            fetcher.commit()  # validators only once the articles they stand for are stored
+        finally:
+            fetcher.close()
+        report.unchanged += reader.unchanged
+        report.not_modified = list(reader.not_modified)
+        return report
+
+    def _stored_articles(self, article_ids: list[str]) -> set[str]:
+        """Those of ``article_ids`` stored whole (a half-written one is read again)."""
+        states = self.store.article_states(article_ids)
+        return {aid for aid, state in states.items() if state.chunks == state.expected}
 
     def ingest_articles(
         self, items: Iterable[Article | Failure], progress: ProgressFn | None = None

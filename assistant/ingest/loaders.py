@@ -33,6 +33,7 @@ from assistant.models import Article, Failure
 
 Item = Article | Failure
 Loader = Callable[[Path], Iterator[Item]]
+UrlLoader = Callable[[str], Iterator[Item]]
 
 
 def load_text(path: Path) -> Iterator[Item]:
@@ -67,11 +68,23 @@ _LOADERS: dict[str, Loader] = {
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_LOADERS)
 
 
-def iter_articles(paths: Sequence[str | Path]) -> Iterator[Article | Failure]:
-    """Yield each Article, or a Failure per bad file/line, from files and folders, lazily."""
+def iter_articles(
+    paths: Sequence[str | Path], urls: UrlLoader | None = None
+) -> Iterator[Article | Failure]:
+    """Yield each Article, or a Failure per bad file/line, from files and folders, lazily.
+
+    http(s) URLs among ``paths`` are read by ``urls`` (``assistant.ingest.remote.UrlReader``).
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
     for raw in paths:
+        # --- URLs (assistant/ingest/remote.py) ---
+        if isinstance(raw, str) and raw.strip().lower().startswith(("http://", "https://")):
+            if urls is None:
+                yield Failure(path=raw, reason="URLs are read through Assistant.ingest")
+            else:
+                yield from urls(raw)
+            continue
         for found in _walk(Path(raw)):
             if isinstance(found, Failure):
                 yield found
