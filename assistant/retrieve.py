@@ -97,7 +97,7 @@ class Retriever:
 
         dense_rank = {cid: r for r, cid in enumerate(dense_ids, start=1)}
         lex_rank = {cid: r for r, cid in enumerate(lexical_ids, start=1)}
-        return [
+        passages = [
             _passage(
                 n,
                 hits[cid],
@@ -108,6 +108,14 @@ class Retriever:
             )
             for n, cid in enumerate(chosen, start=1)
         ]
+        # --- one story, many outlets (assistant/stories.py): near-copies shown once, with
+        # the other outlets in also_in (candidates past the top k included) ---
+        from assistant.stories import fold_copies
+
+        pool = [
+            index.article_ids[i] for c in order[: k * 8] if (i := index.position.get(c)) is not None
+        ]
+        return fold_copies(passages, self.store, pool)
 
     def _dense(
         self,

@@ -177,7 +177,9 @@ class Assistant:
         """
         from assistant.ingest import iter_articles
 
-        if not any(isinstance(p, str) and p.lower().startswith(("http://", "https://")) for p in paths):
+        if not any(
+            isinstance(p, str) and p.lower().startswith(("http://", "https://")) for p in paths
+        ):
             return self.ingest_articles(iter_articles(paths), progress)
         from assistant.ingest.fetch import Fetcher
         from assistant.ingest.remote import UrlReader

@@ -151,7 +151,9 @@ def slow_site(server: NewsServer, items: int, delay: float) -> None:
     """A feed of ``items`` pages, each answering after ``delay`` seconds (for the watch test)."""
     base = server.base
     entries = [(f"Slow story {i}", f"/slow/{i}.html", f"2022-07-{1 + i:02d}") for i in range(items)]
-    server.routes["/robots.txt"] = Route(body=b"User-agent: *\nAllow: /\n", content_type="text/plain")
+    server.routes["/robots.txt"] = Route(
+        body=b"User-agent: *\nAllow: /\n", content_type="text/plain"
+    )
     server.routes["/slow.xml"] = Route(
         body=rss("Slow Wire", entries, base), content_type="application/rss+xml"
     )

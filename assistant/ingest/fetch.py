@@ -197,7 +197,9 @@ class Fetcher:
             msg = f"unexpected HTTP {response.status_code}"
             raise FetchError(msg)
         if not fetched.kind:
-            msg = f"unsupported content type {ctype or '(none)'} (expected an HTML page or RSS/Atom)"
+            msg = (
+                f"unsupported content type {ctype or '(none)'} (expected an HTML page or RSS/Atom)"
+            )
             raise FetchError(msg)
         fetched.body = response.body
         return fetched

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from assistant.ingest.fetch import Fetched, FetchError, Fetcher
+from assistant.ingest.fetch import Fetched, Fetcher, FetchError
 from assistant.ingest.web import (
     entry_article,
     entry_date,

@@ -114,10 +114,7 @@ def html_to_article(
             text=body,
             url=page_url,
             published=parse_date(doc.date),
-            source=sitename
-            or default_source
-            or _host(page_url)
-            or dateline_source,
+            source=sitename or default_source or _host(page_url) or dateline_source,
             place=place,
             authors=split_authors(doc.author),
             metadata=_html_metadata(doc),

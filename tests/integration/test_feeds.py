@@ -118,7 +118,11 @@ def test_page_url_lands_with_title_date_outlet_and_a_second_run_adds_nothing(sit
     first = web_assistant.ingest([url])
     assert (first.new, first.failed) == (1, [])
     [p] = web_assistant.search("harbour reopens", k=1)
-    assert (p.title, p.source, str(p.published)) == ("Harbour reopens", "Coast Herald", "2022-06-17")
+    assert (p.title, p.source, str(p.published)) == (
+        "Harbour reopens",
+        "Coast Herald",
+        "2022-06-17",
+    )
     second = web_assistant.ingest([url])
     assert (second.new, second.updated, second.failed) == (0, 0, [])
 
