@@ -288,6 +288,59 @@ def print_answer(answer: Answer, reprint: bool = True) -> None:
         out.print(f"    “{escape(c.quote)}” [dim](chars {c.start}–{c.end})[/]")
 
 
+# --- timeline / watch (following the news) -----------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def timeline(
+    query: Annotated[str, typer.Argument(help="The story to follow, e.g. 'plastic treaty'.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Events (stories) at most.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How a story developed: one dated, quoted sentence per story, oldest first."""
+    result = _assistant().timeline(
+        query, parse_date(since, "--since"), parse_date(until, "--until"), k
+    )
+    if json_out:
+        data = result.model_dump(mode="json")
+        for event in data["events"]:
+            if not event.get("also_in"):
+                event.pop("also_in", None)
+        _dump(data)
+        return
+    if not result.events:
+        out.print("no dated articles match")
+    for ev in result.events:
+        outlets = ", ".join(c.source or c.article_id for c in ev.also_in)
+        also = f" [dim](also reported by {escape(outlets)})[/]" if outlets else ""
+        out.print(
+            f"[bold]{ev.date}[/]  {escape(ev.title or ev.article_id)} — {escape(ev.source or 'unknown outlet')}{also}"
+        )
+        out.print(f"    “{escape(ev.quote)}” [dim](chars {ev.start}–{ev.end})[/]")
+        if ev.url:
+            out.print(f"    {escape(ev.url)}")
+
+
+@app.command()
+@handle_errors
+def watch(
+    feeds_file: Annotated[Path, typer.Argument(help="One feed URL per line; # starts a comment.")],
+    every: Annotated[str, typer.Option(help="Poll interval, e.g. 30s, 15m, 2h.")] = "15m",
+    max_polls: Annotated[
+        int | None, typer.Option("--max-polls", min=1, help="Stop after this many polls.")
+    ] = None,
+) -> None:
+    """Poll feeds and ingest new items until Ctrl-C (state kept in the store folder)."""
+    from assistant.watch import parse_every, run_watch
+
+    seconds = parse_every(every)
+    code = run_watch(_assistant(), feeds_file, seconds, max_polls, out=out.print, err=err.print)
+    raise typer.Exit(code)
+
+
 # --- stats / delete / ui -----------------------------------------------------------------------
 
 

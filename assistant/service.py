@@ -25,6 +25,7 @@ from assistant.models import (
     IngestReport,
     Passage,
     Stats,
+    Timeline,
     Turn,
 )
 from assistant.retrieve import Retriever
@@ -404,6 +405,18 @@ class Assistant:
     ) -> tuple[str, dict[str, float]]:
         """Pick the choice the passages support best (LLM when configured, else extractive)."""
         return self.answerer.pick_choice(question, list(choices), list(passages), as_of)
+
+    def timeline(
+        self,
+        query: str,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        k: int = 10,
+    ) -> Timeline:
+        """One dated, quoted event per story about ``query`` (copies merged), oldest first."""
+        from assistant.timeline import build_timeline
+
+        return build_timeline(self, clean_question(query), since, until, k)
 
 
 class _LazyEmbedder:

@@ -124,7 +124,7 @@ class Fetcher:
     def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
         self.settings = settings
         self._client = client
-        self._robots: dict[str, robotparser.RobotFileParser | None] = {}
+        self._robots: dict[str, robotparser.RobotFileParser | str] = {}
         self.validators = Validators(settings.feeds_dir / "validators.json")
         self.bytes_read = 0
         self.requests = 0
@@ -286,19 +286,23 @@ class Fetcher:
         if origin not in self._robots:
             self._robots[origin] = self._load_robots(origin)
         rules = self._robots[origin]
-        if rules is None:
-            msg = f"robots.txt of {parts.netloc} cannot be read (server error): not fetched"
-            raise FetchError(msg)
+        if isinstance(rules, str):
+            raise FetchError(rules)
         if not rules.can_fetch(ROBOTS_TOKEN, url):
             msg = "disallowed by robots.txt"
             raise FetchError(msg)
 
-    def _load_robots(self, origin: str) -> robotparser.RobotFileParser | None:
+    def _load_robots(self, origin: str) -> robotparser.RobotFileParser | str:
+        """The rules, or why nothing may be fetched (RFC 9309: unreachable = all disallowed)."""
         rules = robotparser.RobotFileParser()
         try:
             response = self._once(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES)
-        except (_Retryable, FetchError):
-            return None  # unreachable: RFC 9309 says assume everything is disallowed
+        except _Retryable as exc:
+            if exc.reason.startswith("connection failed"):
+                return exc.reason
+            return f"robots.txt answered {exc.reason}: nothing fetched from {origin}"
+        except FetchError as exc:
+            return f"robots.txt could not be read ({exc}): nothing fetched from {origin}"
         if response.status_code == 200:
             rules.parse(response.body.decode("utf-8", errors="replace").splitlines())
         else:  # 3xx/4xx: no usable robots.txt, everything allowed
