@@ -112,10 +112,7 @@ class Retriever:
         # the other outlets in also_in (candidates past the top k included) ---
         from assistant.stories import fold_copies
 
-        pool = [
-            index.article_ids[i] for c in order[: k * 8] if (i := index.position.get(c)) is not None
-        ]
-        return fold_copies(passages, self.store, pool)
+        return fold_copies(passages, self.store, order[: k * 8])
 
     def _dense(
         self,

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 NUM_PERM = 64
 SHINGLE = 3
-THRESHOLD = 0.5
-"""Estimated Jaccard at or above which two leads are one story; chosen on the FIT half of the
-synthetic copies in ``benchmarks/bench_duplicates.py`` (README: near-duplicates)."""
+THRESHOLD = 0.45
+"""Estimated Jaccard at or above which two leads are one story: the best F0.5 (precision counted
+twice) on the FIT half of the synthetic copies in ``benchmarks/bench_duplicates.py``."""
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -110,35 +110,58 @@ def group(sketches: Sequence[np.ndarray], threshold: float = THRESHOLD) -> list[
     return owner
 
 
-def lead_texts(store: ChunkStore, article_ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
-    """First chunk text and metadata of each article (one store read)."""
-    ids = list(dict.fromkeys(article_ids))
-    if not ids:
-        return {}
-    got = store.collection.get(
-        where={"$and": [{"article_id": {"$in": ids}}, {"chunk_index": 0}]},
-        include=["documents", "metadatas"],
-    )
-    out: dict[str, tuple[str, dict]] = {}
-    for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
-        meta = dict(meta or {})
-        out.setdefault(str(meta.get("article_id", "")), (doc or "", meta))
-    return out
+def lead_id(chunk_id: str) -> str:
+    """The id of the first chunk of the article a chunk belongs to (ids end in ``-NNNN``)."""
+    head, _, index = chunk_id.rpartition("-")
+    return f"{head}-{'0' * len(index)}" if head and index.isdigit() else chunk_id
+
+
+Leads = dict[str, tuple[str, dict[str, Any]]]
+
+
+def lead_texts(store: ChunkStore, chunk_ids: Sequence[str]) -> tuple[Leads, dict[str, str]]:
+    """``({article id: (first chunk text, metadata)}, {chunk id: article id})`` for the
+    articles of ``chunk_ids``.
+
+    Looked up by id (the first chunk's id follows from any chunk's id), a fraction of the cost
+    of a metadata filter; articles whose first chunk is not found so are asked by filter.
+    """
+    chunk_ids = list(dict.fromkeys(chunk_ids))
+    leads: Leads = {}
+    by_lead: dict[str, str] = {}
+    for cid, hit in store.get_chunks(list(dict.fromkeys(lead_id(c) for c in chunk_ids))).items():
+        if int(hit.meta.get("chunk_index", -1)) == 0:
+            aid = str(hit.meta.get("article_id", ""))
+            leads.setdefault(aid, (hit.text, hit.meta))
+            by_lead[cid] = aid
+    article_of = {c: by_lead[lead_id(c)] for c in chunk_ids if lead_id(c) in by_lead}
+    missing = [c for c in chunk_ids if c not in article_of]
+    if missing:
+        for cid, hit in store.get_chunks(missing).items():
+            article_of[cid] = str(hit.meta.get("article_id", ""))
+        aids = [a for a in dict.fromkeys(article_of[c] for c in missing if c in article_of)]
+        aids = [a for a in aids if a not in leads]
+        if aids:
+            got = store.collection.get(
+                where={"$and": [{"article_id": {"$in": aids}}, {"chunk_index": 0}]},
+                include=["documents", "metadatas"],
+            )
+            for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
+                meta = dict(meta or {})
+                leads.setdefault(str(meta.get("article_id", "")), (doc or "", meta))
+    return leads, article_of
 
 
 def find_copies(
-    article_ids: Sequence[str], store: ChunkStore, threshold: float = THRESHOLD
-) -> tuple[dict[str, str], dict[str, dict]]:
-    """``({article: the best-ranked article of its story}, {article: first chunk metadata})``
-    for article ids in rank order (repeats allowed)."""
-    ranked = list(dict.fromkeys(article_ids))
-    leads = lead_texts(store, ranked)
-    known = [aid for aid in ranked if aid in leads]
-    owner = group([_cached_sketch(*leads[aid]) for aid in known], threshold)
-    reps = {aid: known[o] for aid, o in zip(known, owner, strict=True)}
-    for aid in ranked:
-        reps.setdefault(aid, aid)
-    return reps, {aid: meta for aid, (_, meta) in leads.items()}
+    chunk_ids: Sequence[str], store: ChunkStore, threshold: float = THRESHOLD
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """For ranked chunk ids: ``({article id: the best-ranked article of its story},
+    {article id: its first chunk's metadata})``."""
+    leads, article_of = lead_texts(store, chunk_ids)
+    ranked = [a for a in dict.fromkeys(article_of.get(c) for c in chunk_ids) if a in leads]
+    owner = group([_cached_sketch(*leads[aid]) for aid in ranked], threshold)  # type: ignore[index]
+    reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}
+    return reps, {aid: meta for aid, (_, meta) in leads.items()}  # type: ignore[misc]
 
 
 def fold_copies(
@@ -150,14 +173,14 @@ def fold_copies(
     """Passages with each story shown once (at its best rank), renumbered from 1.
 
     ``also_in`` lists the story's other articles among the passages and among ``candidates``
-    (further ranked article ids, e.g. the retriever's candidates past the top k).
+    (further ranked chunk ids, e.g. the retriever's candidates past the top k).
     """
-    if len(passages) + len(candidates) < 2:
+    ranked = [p.chunk_id for p in passages] + list(candidates)
+    if len(ranked) < 2:
         return list(passages)
-    reps, metas = find_copies([p.article_id for p in passages] + list(candidates), store, threshold)
+    reps, metas = find_copies(ranked, store, threshold)
     copies: dict[str, list[StoryCopy]] = {}
-    for aid in dict.fromkeys([p.article_id for p in passages] + list(candidates)):
-        rep = reps.get(aid, aid)
+    for aid, rep in reps.items():
         if rep != aid:
             copies.setdefault(rep, []).append(_copy(aid, metas.get(aid, {})))
     # candidates follow the passages, so a passage's story is always led by a passage
