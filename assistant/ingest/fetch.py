@@ -258,11 +258,15 @@ class Fetcher:
                     msg = f"too large ({int(declared):,} bytes, the limit is {limit:,})"
                     raise FetchError(msg)
                 body = bytearray()
+                deadline = time.monotonic() + 4 * self.settings.fetch_timeout
                 if status == 200:
                     for part in response.iter_bytes():
                         body += part
                         if len(body) > limit:
                             msg = f"too large (over {limit:,} bytes)"
+                            raise FetchError(msg)
+                        if time.monotonic() > deadline:  # a server dripping bytes forever
+                            msg = f"too slow (not complete after {4 * self.settings.fetch_timeout:g}s)"
                             raise FetchError(msg)
                 self.bytes_read += len(body)
                 return _Response(status, response.reason_phrase, response.headers, bytes(body))
