@@ -334,10 +334,13 @@ def watch(
     ] = None,
 ) -> None:
     """Poll feeds and ingest new items until Ctrl-C (state kept in the store folder)."""
-    from assistant.watch import parse_every, run_watch
-
-    seconds = parse_every(every)
-    code = run_watch(_assistant(), feeds_file, seconds, max_polls, out=out.print, err=err.print)
+    code = _assistant().watch(
+        feeds_file,
+        every,
+        max_polls,
+        out=lambda line: out.print(escape(line)),
+        err=lambda line: err.print(escape(line)),
+    )
     raise typer.Exit(code)
 
 

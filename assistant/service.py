@@ -418,6 +418,21 @@ class Assistant:
 
         return build_timeline(self, clean_question(query), since, until, k)
 
+    def watch(
+        self,
+        feeds_file: str | Path,
+        every: str | float = "15m",
+        max_polls: int | None = None,
+        out: Callable[[str], Any] = print,
+        err: Callable[[str], Any] = print,
+    ) -> int:
+        """Poll the feeds of ``feeds_file`` every ``every`` ('15m', or seconds) and ingest new
+        items until Ctrl-C or ``max_polls`` polls (see ``assistant.watch``); returns 0."""
+        from assistant.watch import parse_every, run_watch
+
+        seconds = parse_every(every) if isinstance(every, str) else float(every)
+        return run_watch(self, Path(feeds_file), seconds, max_polls, out=out, err=err)
+
 
 class _LazyEmbedder:
     """Defers loading the model until a query actually needs a vector."""

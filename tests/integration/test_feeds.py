@@ -183,3 +183,36 @@ def test_files_and_urls_mix_in_one_ingest(site, web_assistant, tmp_path):
     note.write_text("Local council meets\n\n" + " ".join(story("council")), encoding="utf-8")
     report = web_assistant.ingest([str(note), f"{site.base}/news/harbour.html"])
     assert (report.new, report.failed) == (2, [])
+
+
+def test_cli_ingest_of_urls_prints_one_line_per_failure_and_a_second_run_says_0_new(
+    site, web_assistant, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from assistant import cli
+
+    monkeypatch.setattr(cli, "_assistant", lambda: web_assistant)
+    urls = [f"{site.base}/tagged.rss", f"{site.base}/news/harbour.html", f"{site.base}/nope.html"]
+    first = CliRunner().invoke(cli.app, ["ingest", *urls])
+    assert first.exit_code == 1  # one input failed, the others landed
+    assert first.stdout.startswith("3 new")
+    assert first.stderr.strip() == f"failed: {site.base}/nope.html: HTTP 404 Not Found"
+    second = CliRunner().invoke(cli.app, ["ingest", *urls[:2]])
+    assert second.exit_code == 0 and second.stdout.startswith("0 new, 0 updated")
+    assert f"not modified since the last poll: {site.base}/tagged.rss" in second.stderr
+
+
+def test_cli_watch_stops_after_max_polls(site, web_assistant, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from assistant import cli
+
+    monkeypatch.setattr(cli, "_assistant", lambda: web_assistant)
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{site.base}/tagged.rss\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.app, ["watch", str(feeds), "--every", "1s", "--max-polls", "1"])
+    assert result.exit_code == 0, result.output
+    assert "poll 1: 2 new" in result.stdout
+    bad = CliRunner().invoke(cli.app, ["watch", str(feeds), "--every", "soon"])
+    assert bad.exit_code == 2 and "--every must be a duration" in bad.stderr
