@@ -1,12 +1,12 @@
 """One story, many outlets: near-duplicate articles found with MinHash sketches (datasketch).
 
 Two articles are copies of one story when the MinHash estimate of the Jaccard similarity of their
-lead texts' word 3-shingles reaches ``THRESHOLD``. The lead is the article's first chunk (the
-first ~220 tokens): wire copies share it almost word for word, whatever headline, trimmed or
-added sentence or outlet name an outlet changed, while different articles on the same topic
-share few 3-word sequences. Sketches are computed at query time from the candidates' first
-chunks (one store read; about 0.1 ms per article), so stores built before this module need no
-re-ingest. ``benchmarks/bench_duplicates.py`` measures precision, recall and the cost.
+leads' word 3-shingles reaches ``THRESHOLD``. The lead is the article's first two chunks (about
+400 tokens): wire copies share it almost word for word, whatever headline, trimmed or added
+sentence or outlet name an outlet changed, while different articles on the same topic share few
+3-word sequences (one chunk was not enough: a newsletter's standing intro filled it). Sketches are
+computed at query time from the candidates' first chunks (read by id; cached by text hash), so
+stores built before this module need no re-ingest. ``benchmarks/bench_duplicates.py`` measures precision, recall and the cost.
 
 ``find_copies`` works on any ranked list of article ids; ``fold_copies`` applies it to ranked
 passages: each story is shown once, at its best rank, with the other outlets in ``also_in``.
@@ -27,9 +27,10 @@ from assistant.models import Passage, StoryCopy
 if TYPE_CHECKING:
     from assistant.store import ChunkStore
 
+LEAD_CHUNKS = 2  # the lead compared: the first two chunks (a standing intro is not enough)
 NUM_PERM = 64
 SHINGLE = 3
-THRESHOLD = 0.45
+THRESHOLD = 0.4
 """Estimated Jaccard at or above which two leads are one story: the best F0.5 (precision counted
 twice) on the FIT half of the synthetic copies in ``benchmarks/bench_duplicates.py``."""
 
@@ -71,7 +72,7 @@ _CACHE_MAX = 50_000  # 256 bytes each
 
 def _cached_sketch(text: str, meta: dict) -> np.ndarray:
     """Sketch of a first chunk, remembered by its text hash (queries meet the same leads)."""
-    key = str(meta.get("text_hash") or "")
+    key = str(meta.get("_lead_key") or meta.get("text_hash") or "")
     if key and key in _CACHE:
         return _CACHE[key]
     value = sketch(text)
@@ -134,6 +135,7 @@ def lead_texts(store: ChunkStore, chunk_ids: Sequence[str]) -> tuple[Leads, dict
             aid = str(hit.meta.get("article_id", ""))
             leads.setdefault(aid, (hit.text, hit.meta))
             by_lead[cid] = aid
+    _extend(store, leads, by_lead)
     article_of = {c: by_lead[lead_id(c)] for c in chunk_ids if lead_id(c) in by_lead}
     missing = [c for c in chunk_ids if c not in article_of]
     if missing:
@@ -150,6 +152,25 @@ def lead_texts(store: ChunkStore, chunk_ids: Sequence[str]) -> tuple[Leads, dict
                 meta = dict(meta or {})
                 leads.setdefault(str(meta.get("article_id", "")), (doc or "", meta))
     return leads, article_of
+
+
+def _extend(store: ChunkStore, leads: Leads, by_lead: dict[str, str]) -> None:
+    """Add each article's next ``LEAD_CHUNKS - 1`` chunks to its lead (overlap removed)."""
+    for step in range(1, LEAD_CHUNKS):
+        wanted = {
+            f"{cid[: -len(cid.rpartition('-')[2])]}{step:0{len(cid.rpartition('-')[2])}d}": aid
+            for cid, aid in by_lead.items()
+            if int(leads[aid][1].get("chunk_count", 1)) > step
+        }
+        for cid, hit in store.get_chunks(list(wanted)).items():
+            aid = wanted[cid]
+            text, meta = leads[aid]
+            overlap = max(
+                0, int(meta.get("_lead_end", meta.get("end", 0))) - int(hit.meta.get("start", 0))
+            )
+            key = f"{meta.get('_lead_key', meta.get('text_hash', ''))}+{hit.meta.get('text_hash', '')}"
+            meta = {**meta, "_lead_end": hit.meta.get("end", 0), "_lead_key": key}
+            leads[aid] = (f"{text}{'' if overlap else ' '}{hit.text[overlap:]}", meta)
 
 
 def find_copies(

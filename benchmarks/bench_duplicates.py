@@ -51,9 +51,9 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 def lead(text: str) -> str:
-    """The first chunk, as the store holds it (what the detector compares)."""
-    chunks = chunk_article(Article(id="x", text=text), 220, 40)
-    return chunks[0].text if chunks else text
+    """The first chunks, as the store holds them (what the detector compares)."""
+    chunks = chunk_article(Article(id="x", text=text), 220, 40)[: stories.LEAD_CHUNKS]
+    return text[chunks[0].start : chunks[-1].end] if chunks else text
 
 
 def _sentences(text: str, limit: int = 4) -> list[tuple[int, int]]:
