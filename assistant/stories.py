@@ -185,6 +185,24 @@ def find_copies(
     return reps, {aid: meta for aid, (_, meta) in leads.items()}  # type: ignore[misc]
 
 
+def fold_ranked(
+    chunk_ids: Sequence[str], store: ChunkStore, threshold: float = THRESHOLD
+) -> tuple[list[str], dict[str, list[StoryCopy]]]:
+    """For a retriever's ranked candidates before the top k is cut: the chunk ids without the
+    chunks of copies (each story keeps its best-ranked article), and each kept article's copies
+    (for ``Passage.also_in``)."""
+    leads, article_of = lead_texts(store, chunk_ids)
+    ranked = [a for a in dict.fromkeys(article_of.get(c) for c in chunk_ids) if a in leads]
+    owner = group([_cached_sketch(*leads[a]) for a in ranked], threshold)  # type: ignore[index]
+    reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}
+    copies: dict[str, list[StoryCopy]] = {}
+    for aid, rep in reps.items():
+        if rep != aid:
+            copies.setdefault(rep, []).append(_copy(aid, leads[aid][1]))
+    kept = [c for c in chunk_ids if reps.get(article_of.get(c, ""), "") in ("", article_of.get(c))]
+    return kept, copies
+
+
 def fold_copies(
     passages: Sequence[Passage],
     store: ChunkStore,

@@ -111,3 +111,18 @@ def test_search_and_ask_json_carry_also_in(make_assistant, monkeypatch) -> None:
         copies = [c for p in data["passages"] for c in p["also_in"]]
         assert {c["article_id"] for c in copies} & {"wire-1", "planet-7"}
         assert set(copies[0]) == {"article_id", "source", "url", "published"}
+
+
+def test_fold_ranked_drops_the_copies_chunks_before_the_cut(make_assistant) -> None:
+    from assistant.stories import fold_ranked
+
+    assistant = make_assistant()
+    assistant.ingest_articles(_articles())
+    ids = [cid for page, _, _ in assistant.store.iter_all() for cid in page]
+    hits = assistant.store.get_chunks(ids)
+    order = sorted(ids, key=lambda c: (hits[c].meta["article_id"] != "planet-7", c))
+    kept, copies = fold_ranked(order, assistant.store)
+    kept_articles = {hits[c].meta["article_id"] for c in kept}
+    assert kept_articles == {"planet-7", "study-3"}  # the wire copy ranked lower is dropped
+    assert [c.article_id for c in copies["planet-7"]] == ["wire-1"]
+    assert kept == [c for c in order if hits[c].meta["article_id"] != "wire-1"]
