@@ -111,32 +111,36 @@ def group(sketches: Sequence[np.ndarray], threshold: float = THRESHOLD) -> list[
     return owner
 
 
-def lead_id(chunk_id: str) -> str:
-    """The id of the first chunk of the article a chunk belongs to (ids end in ``-NNNN``)."""
-    head, _, index = chunk_id.rpartition("-")
-    return f"{head}-{'0' * len(index)}" if head and index.isdigit() else chunk_id
+def lead_id(chunk_id: str, index: int = 0) -> str:
+    """The id of chunk ``index`` of the article a chunk belongs to (ids end in ``-NNNN``)."""
+    head, _, number = chunk_id.rpartition("-")
+    return f"{head}-{index:0{len(number)}d}" if head and number.isdigit() else chunk_id
 
 
 Leads = dict[str, tuple[str, dict[str, Any]]]
 
 
 def lead_texts(store: ChunkStore, chunk_ids: Sequence[str]) -> tuple[Leads, dict[str, str]]:
-    """``({article id: (first chunk text, metadata)}, {chunk id: article id})`` for the
-    articles of ``chunk_ids``.
+    """``({article id: (lead text, first chunk's metadata)}, {chunk id: article id})`` for the
+    articles of ``chunk_ids``; the lead is the first ``LEAD_CHUNKS`` chunks, overlap removed.
 
-    Looked up by id (the first chunk's id follows from any chunk's id), a fraction of the cost
-    of a metadata filter; articles whose first chunk is not found so are asked by filter.
+    Read by id in one call (a chunk's id gives its article's first chunks' ids), a fraction of
+    the cost of a metadata filter; an article whose chunks are not found so is read by filter.
     """
     chunk_ids = list(dict.fromkeys(chunk_ids))
+    wanted = list(dict.fromkeys(lead_id(c, i) for c in chunk_ids for i in range(LEAD_CHUNKS)))
+    hits = store.get_chunks(wanted)
     leads: Leads = {}
-    by_lead: dict[str, str] = {}
-    for cid, hit in store.get_chunks(list(dict.fromkeys(lead_id(c) for c in chunk_ids))).items():
-        if int(hit.meta.get("chunk_index", -1)) == 0:
-            aid = str(hit.meta.get("article_id", ""))
-            leads.setdefault(aid, (hit.text, hit.meta))
-            by_lead[cid] = aid
-    _extend(store, leads, by_lead)
-    article_of = {c: by_lead[lead_id(c)] for c in chunk_ids if lead_id(c) in by_lead}
+    article_of: dict[str, str] = {}
+    for c in chunk_ids:
+        first = hits.get(lead_id(c))
+        if first is None or int(first.meta.get("chunk_index", -1)) != 0:
+            continue
+        aid = str(first.meta.get("article_id", ""))
+        article_of[c] = aid
+        if aid not in leads:
+            parts = [first] + [h for i in range(1, LEAD_CHUNKS) if (h := hits.get(lead_id(c, i)))]
+            leads[aid] = _join(parts)
     missing = [c for c in chunk_ids if c not in article_of]
     if missing:
         for cid, hit in store.get_chunks(missing).items():
@@ -154,23 +158,15 @@ def lead_texts(store: ChunkStore, chunk_ids: Sequence[str]) -> tuple[Leads, dict
     return leads, article_of
 
 
-def _extend(store: ChunkStore, leads: Leads, by_lead: dict[str, str]) -> None:
-    """Add each article's next ``LEAD_CHUNKS - 1`` chunks to its lead (overlap removed)."""
-    for step in range(1, LEAD_CHUNKS):
-        wanted = {
-            f"{cid[: -len(cid.rpartition('-')[2])]}{step:0{len(cid.rpartition('-')[2])}d}": aid
-            for cid, aid in by_lead.items()
-            if int(leads[aid][1].get("chunk_count", 1)) > step
-        }
-        for cid, hit in store.get_chunks(list(wanted)).items():
-            aid = wanted[cid]
-            text, meta = leads[aid]
-            overlap = max(
-                0, int(meta.get("_lead_end", meta.get("end", 0))) - int(hit.meta.get("start", 0))
-            )
-            key = f"{meta.get('_lead_key', meta.get('text_hash', ''))}+{hit.meta.get('text_hash', '')}"
-            meta = {**meta, "_lead_end": hit.meta.get("end", 0), "_lead_key": key}
-            leads[aid] = (f"{text}{'' if overlap else ' '}{hit.text[overlap:]}", meta)
+def _join(parts: list[Any]) -> tuple[str, dict[str, Any]]:
+    """One text from consecutive chunks (their overlap removed); the key of its cache entry."""
+    text, end = parts[0].text, int(parts[0].meta.get("end", 0))
+    for hit in parts[1:]:
+        overlap = max(0, end - int(hit.meta.get("start", 0)))
+        text += ("" if overlap else " ") + hit.text[overlap:]
+        end = int(hit.meta.get("end", 0))
+    key = "+".join(str(h.meta.get("text_hash", "")) for h in parts)
+    return text, {**parts[0].meta, "_lead_key": key}
 
 
 def find_copies(

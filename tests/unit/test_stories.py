@@ -126,3 +126,19 @@ def test_fold_ranked_drops_the_copies_chunks_before_the_cut(make_assistant) -> N
     assert kept_articles == {"planet-7", "study-3"}  # the wire copy ranked lower is dropped
     assert [c.article_id for c in copies["planet-7"]] == ["wire-1"]
     assert kept == [c for c in order if hits[c].meta["article_id"] != "wire-1"]
+
+
+def test_the_lead_is_the_first_two_chunks_read_by_id(make_assistant) -> None:
+    from assistant.ingest import chunk_article
+    from assistant.stories import LEAD_CHUNKS, lead_texts
+
+    assistant = make_assistant(chunk_tokens=40, chunk_overlap=8)
+    article = Article(id="long", title="t", text="\n\n".join(WIRE * 2))
+    assistant.ingest_articles([article])
+    chunks = chunk_article(article, 40, 8)
+    assert len(chunks) > LEAD_CHUNKS
+    leads, article_of = lead_texts(assistant.store, [chunks[-1].id])
+    text, _ = leads["long"]
+    expected = article.text[chunks[0].start : chunks[LEAD_CHUNKS - 1].end]
+    assert " ".join(text.split()) == " ".join(expected.split())
+    assert article_of == {chunks[-1].id: "long"}
