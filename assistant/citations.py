@@ -1,4 +1,6 @@
-"""Citation markers in answers: parse ``[n]``, drop invalid ones, find and score the support.
+"""The support check: for each cited sentence of an answer, the span that supports it and how well.
+
+Markers are read by the text core (:mod:`assistant.text`); the names are re-exported here.
 
 For every sentence of an answer and every passage it cites, :func:`verify` finds the span of the
 passage (one sentence or two adjacent ones) that supports it best and scores the support in [0, 1]:
@@ -8,9 +10,16 @@ passage (one sentence or two adjacent ones) that supports it best and scores the
 - *similarity*: cosine of the sentence and the span embeddings, rescaled so that unrelated text
   scores 0 (used only when an embedder is given);
 - *penalties* for contradiction: a number in the sentence that the span (or the passage's title
-  and date) does not contain, a name missing from the whole passage, a negation present on one
-  side only (also when another sentence of the passage says the opposite), or an antonym ("rose"
-  where the span says "fell").
+  and date) does not contain, a name missing from the whole passage, a negation more or less
+  near the shared words than in the span (also when another sentence of the passage says the
+  opposite), or an antonym ("rose" where the span says "fell");
+- a *substitution* penalty when the sentence is a rewrite of one sentence of the passage (its
+  *anchor*, the sentence sharing most of its words) with a number, a month or weekday, or a
+  name put in place of the anchor's: "two homers" for "one homer", "Saturday" for "Monday".
+  This also catches a swapped value that happens to appear in the neighbouring sentence.
+
+The constants were chosen on the FIT half of ``benchmarks/bench_support.py`` (scripted swaps,
+negation flips and other-article sentences against verbatim and lightly reworded ones).
 
 Sentences of a passage that address an AI ("ignore previous instructions", "SYSTEM: ...", fake
 ``<source>`` tags) never count as support: an injected claim cannot verify itself.
@@ -24,80 +33,68 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.embeddings import Embedder
-from assistant.models import Citation, Passage
-
-# [1]  [1, 2]  [1-3]  [Source 2]  (consecutive markers [1][2] are separate matches)
-MARKER_RE = re.compile(
-    r"\[\s*(?:(?:source|passage|doc|ref)s?\s*[#:]?\s*)?(\d{1,3}(?:\s*(?:[-–,;]|and)\s*\d{1,3})*)\s*\]",
-    re.IGNORECASE,
+from assistant.models import AnswerSentence, Citation, MarkerSpan, Passage
+from assistant.text import (
+    MARKER_RE,
+    NUMBER_WORDS,
+    STOPWORDS,
+    Marker,
+    clean_markers,
+    content_tokens,
+    date_words,
+    names,
+    normalise_number,
+    number_list,
+    numbers,
+    parse_markers,
+    split_sentences,
+    stem,
+    strip_markers,
 )
-_CANONICAL = re.compile(r"\[\d+(?:, \d+)*\]")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+
+# Re-exported: answer.py and older callers import these from here.
+__all__ = [
+    "MARKER_RE",
+    "NUMBER_WORDS",
+    "STOPWORDS",
+    "Marker",
+    "VerifiedAnswer",
+    "clean_markers",
+    "content_tokens",
+    "is_claim",
+    "is_refusal",
+    "make_citation",
+    "names",
+    "normalise_number",
+    "numbers",
+    "parse_markers",
+    "split_sentences",
+    "stem",
+    "strip_markers",
+    "verify",
+]
+
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|\w+n['’]t)\b", re.IGNORECASE
 )
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        _words(
-            """zero one two three four five six seven eight nine ten eleven twelve thirteen
-            fourteen fifteen sixteen seventeen eighteen nineteen twenty"""
-        )
-    )
-}
-STOPWORDS = frozenset(
-    _words(
-        """a about above after again against all also am an and any are as at be because been
-        before being below between both but by can could did do does doing down during each few
-        for from further had has have having he her here hers herself him himself his how i if in
-        into is it its itself just me more most my myself no nor not of off on once only or other
-        our ours ourselves out over own same she should so some such than that the their theirs
-        them themselves then there these they this those through to too under until up very was
-        we were what when where which while who whom why will with would you your yours yourself
-        yourselves according article articles source sources report reports reported said says
-        say told stated states per via however meanwhile may might must shall us one separately
-        additionally furthermore moreover overall finally instead still yet already"""
-    )
-)
-# Irregular past forms common in news, mapped to the base form before stemming ("met" ~ "meet").
-_IRREGULAR = dict(
-    pair.split(":")
-    for pair in _words(
-        """met:meet won:win lost:lose took:take taken:take gave:give given:give went:go gone:go
-        made:make came:come became:become held:hold left:leave paid:pay sold:sell bought:buy
-        built:build led:lead ran:run found:find fell:fall fallen:fall rose:rise risen:rise
-        struck:strike shot:shoot began:begin begun:begin chose:choose chosen:choose spoke:speak
-        spoken:speak wrote:write written:write sent:send spent:spend brought:bring thought:think
-        knew:know known:know saw:see seen:see got:get kept:keep stood:stand drove:drive
-        driven:drive flew:fly flown:fly grew:grow grown:grow threw:throw thrown:throw
-        broke:break broken:break caught:catch fought:fight meant:mean sank:sink sunk:sink
-        sought:seek stole:steal stolen:steal swore:swear sworn:swear taught:teach tore:tear
-        torn:tear wore:wear worn:wear withdrew:withdraw withdrawn:withdraw hid:hide hidden:hide
-        forbade:forbid forbidden:forbid froze:freeze frozen:freeze bit:bite bitten:bite
-        blew:blow blown:blow drew:draw drawn:draw ate:eat eaten:eat fed:feed felt:feel fled:flee
-        forgot:forget forgotten:forget heard:hear lay:lie lain:lie lit:light rode:ride
-        ridden:ride rang:ring rung:ring sang:sing sung:sing slept:sleep slid:slide spun:spin
-        sprang:spring stuck:stick stung:sting swam:swim swum:swim swept:sweep
-        understood:understand woke:wake woken:wake wound:wind overtook:overtake
-        overtaken:overtake undertook:undertake sat:sit shook:shake shaken:shake shone:shine
-        sped:speed upheld:uphold"""
-    )
-)
+# The claim is read as a rewrite of its best-overlapping sentence when it shares this much of its
+# words with it; then a swapped number or date word multiplies the support by the first factor,
+# a swapped name by the second (chosen on the FIT half of benchmarks/bench_support.py).
+OVERLAP_WEIGHT = 0.55  # support = w * overlap + (1 - w) * similarity, then the penalties
+ANCHOR_OVERLAP = 0.5
+SUBSTITUTION_PENALTY = 0.4
+NAME_SUBSTITUTION_PENALTY = 0.6
+NEGATION_PENALTY = 0.5
+MISSING_NAME_PENALTY = 0.4  # per name of the claim the passage never mentions (at most two)
 _DEMONYM = re.compile(r"(?:es|ian|ish|ean)$")  # stems: japanes, iranian, british, european
 
 
@@ -120,21 +117,6 @@ _INSTRUCTION = re.compile(
     r"<\s*/?\s*(?:source|system|instructions?)\b",
     re.IGNORECASE,
 )
-_ABBREVIATIONS = frozenset(
-    _words(
-        """mr mrs ms dr prof sr jr st gen col lt sgt gov sen rep rev inc ltd co corp vs etc no jan
-        feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m"""
-    )
-)
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A citation marker in a text: its span and the passage numbers it names."""
-
-    start: int
-    end: int
-    numbers: tuple[int, ...]
 
 
 class VerifiedAnswer(BaseModel):
@@ -143,71 +125,47 @@ class VerifiedAnswer(BaseModel):
     invalid_markers: int = 0
     unsupported_sentences: list[str] = Field(default_factory=list)
     uncited_sentences: list[str] = Field(default_factory=list)
+    sentences: list[AnswerSentence] = Field(
+        default_factory=list, description="Sentence spans of ``text`` with citations and verdicts."
+    )
 
 
-# --- sentences and tokens ------------------------------------------------------------------------
+@dataclass
+class _AnswerClaim:
+    """A sentence of the answer: its span in the text (markers included) and its markers."""
 
-_SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9\[])|\n\s*\n|\n(?=\s*[-*•\d])")
+    start: int
+    end: int
+    text: str = ""
+    markers: list[Marker] = field(default_factory=list)
 
-
-def _fallback_split(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENT_END.finditer(text):
-        word = re.search(r"([\w.]+)\.$", text[start : m.start() + 1])
-        if m.group().startswith(".") and word and word.group(1).lower() in _ABBREVIATIONS:
-            continue
-        if m.group().startswith(".") and word and len(word.group(1)) == 1:  # initials: "J. Smith"
-            continue
-        spans.append((start, m.end()))
-        start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s + offset, e + offset))
-    return out
+    @property
+    def cited(self) -> list[int]:
+        return list(dict.fromkeys(n for m in self.markers for n in m.numbers))
 
 
-def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` of ``text``, shifted by ``offset``.
+def answer_claims(text: str) -> list[_AnswerClaim]:
+    """The sentences of an answer with their markers (offsets into ``text``).
 
-    Uses the ingest sentence splitter when present, else a small regex splitter.
+    A sentence that starts with markers ("... in June. [2] Next ...") gives them to the previous
+    one, whose span then ends after them.
     """
-    try:
-        from assistant.ingest.chunking import split_sentences as ingest_split
-    except ImportError:
-        return _fallback_split(text, offset)
-    return [(s, e) for s, e in ingest_split(text, offset) if text[s - offset : e - offset].strip()]
-
-
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    try:
-        import Stemmer
-    except ImportError:  # pragma: no cover - PyStemmer is a dependency
-        return None
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    word = word.lower().replace("’", "'")
-    word = word.removesuffix("'s").strip("'-")
-    if word in NUMBER_WORDS:
-        return NUMBER_WORDS[word]
-    word = _IRREGULAR.get(word, word)
-    stemmer = _stemmer()
-    if stemmer is not None:
-        return str(stemmer.stemWord(word))
-    for suffix in ("ing", "ed", "es", "s"):  # pragma: no cover
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word  # pragma: no cover
+    claims: list[_AnswerClaim] = []
+    for s, e in split_sentences(text):
+        chunk = text[s:e]
+        markers = [Marker(m.start + s, m.end + s, m.numbers) for m in parse_markers(chunk)]
+        leading = [m for m in markers if not strip_markers(text[s : m.start]).strip()]
+        if leading and claims:
+            claims[-1].markers += leading
+            claims[-1].end = leading[-1].end
+            markers = [m for m in markers if m not in leading]
+            s = leading[-1].end
+            while s < e and text[s].isspace():
+                s += 1
+            if s >= e:
+                continue
+        claims.append(_AnswerClaim(s, e, strip_markers(text[s:e]), markers))
+    return claims
 
 
 _ANTONYMS = _antonyms(
@@ -221,100 +179,31 @@ _ANTONYMS = _antonyms(
 )
 
 
-def normalise_number(text: str) -> str:
-    text = text.replace(",", "")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+_TOKEN_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
 
 
-def content_tokens(text: str) -> list[str]:
-    """Stemmed content words and normalised numbers, stopwords removed, in order."""
-    out = []
-    for word in _WORD.findall(text):
-        if word[0].isdigit():
-            out.append(normalise_number(word))
-        elif word.lower() not in STOPWORDS:
-            out.append(stem(word))
-    return [t for t in out if t]
+def negations_near(text: str, tokens: set[str], window: int = 4) -> int:
+    """How many negations of ``text`` precede (within ``window`` words) one of ``tokens``.
 
-
-def numbers(text: str) -> set[str]:
-    found = {normalise_number(n) for n in _NUMBER.findall(text)}
-    found |= {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
-    return found
-
-
-def names(text: str) -> set[str]:
-    """Stems of capitalised words (a rough proper-noun set; a sentence-initial word counts too)."""
-    found = set()
-    first = re.match(r"[\s\"“‘'(]*([A-Z][a-zA-Z'’\-]+)", text)
-    if first and first.group(1).lower() not in STOPWORDS and first.group(1).lower() != "i":
-        found.add(stem(first.group(1)))
-    for m in re.finditer(r"(?<=[\w,;:)”\"] )[A-Z][a-zA-Z'’\-]+", text):
-        word = m.group().lower()
-        if word not in STOPWORDS:
-            found.add(stem(word))
-    return found
-
-
-def negated_near(text: str, tokens: set[str], window: int = 4) -> bool:
-    """Whether a negation in ``text`` precedes (within ``window`` words) one of ``tokens``.
-
-    Looking only near shared words keeps an unrelated "no comment" in a passage from counting.
+    Looking only near shared words keeps an unrelated "no comment" in a passage from counting;
+    counting them (not just asking whether there is one) catches a negation added next to
+    another ("choose not to pursue" stays, "are unable" becomes "are not unable").
     """
-    words = re.findall(r"\w+(?:['’]\w+)?", text)
+    words = _TOKEN_WORD.findall(text)
+    count = 0
     for i, word in enumerate(words):
         if _NEGATION.fullmatch(word):
-            following = {w if w[0].isdigit() else stem(w) for w in words[i + 1 : i + 1 + window]}
-            if following & tokens:
-                return True
-    return False
+            following = set(content_tokens(" ".join(words[i + 1 : i + 1 + window])))
+            if not following:  # "the impacts aren't over": the negated word comes before
+                before = content_tokens(" ".join(words[max(0, i - window) : i]))
+                following = set(before[-1:])
+            count += bool(following & tokens)
+    return count
 
 
-# --- markers -------------------------------------------------------------------------------------
-
-
-def parse_markers(text: str) -> list[Marker]:
-    """All citation markers in ``text``; ranges ``[1-3]`` expand to (1, 2, 3)."""
-    out = []
-    for m in MARKER_RE.finditer(text):
-        nums: list[int] = []
-        for part in re.split(r"\s*(?:[,;]|and)\s*", m.group(1)):
-            bounds = re.split(r"\s*[-–]\s*", part)
-            if len(bounds) == 2 and bounds[0] and bounds[1]:
-                lo, hi = int(bounds[0]), int(bounds[1])
-                nums.extend(range(lo, hi + 1) if 0 <= hi - lo <= 10 else [lo, hi])
-            elif part.strip():
-                nums.append(int(bounds[0]))
-        out.append(Marker(m.start(), m.end(), tuple(dict.fromkeys(nums))))
-    return out
-
-
-def strip_markers(text: str) -> str:
-    """The text without markers (and without the space before them)."""
-    return re.sub(r"\s*" + MARKER_RE.pattern, "", text, flags=re.IGNORECASE).strip()
-
-
-def clean_markers(text: str, valid: set[int]) -> tuple[str, int]:
-    """Remove numbers that name no shown passage; return the new text and how many were removed."""
-    invalid = 0
-    pieces: list[str] = []
-    pos = 0
-    for marker in parse_markers(text):
-        good = [n for n in marker.numbers if n in valid]
-        invalid += len(marker.numbers) - len(good)
-        original = text[marker.start : marker.end]
-        if good and len(good) == len(marker.numbers) and _CANONICAL.fullmatch(original):
-            continue
-        before = text[pos : marker.start]
-        if good:
-            pieces.append(before + "[" + ", ".join(map(str, good)) + "]")
-        else:
-            pieces.append(before.rstrip(" \t") if before.strip() else before)
-        pos = marker.end
-    pieces.append(text[pos:])
-    return "".join(pieces), invalid
+def negation_differs(claim: str, span: str, shared: set[str]) -> bool:
+    """Whether one side negates a shared word more often than the other."""
+    return negations_near(claim, shared) != negations_near(span, shared)
 
 
 # --- support ------------------------------------------------------------------------------------
@@ -358,6 +247,16 @@ def overlap_score(claim: str, span: str, extra: Collection[str] = ()) -> float:
     return got / total
 
 
+@lru_cache(maxsize=64)
+def _context_tokens_of(text: str, title: str, source: str) -> frozenset[str]:
+    return frozenset(content_tokens(f"{text} {title} {source}"))
+
+
+def _context_tokens(passage: Passage) -> frozenset[str]:
+    """Content tokens of the passage, its title and outlet (cached: asked once per span)."""
+    return _context_tokens_of(passage.text, passage.title, passage.source or "")
+
+
 def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     """1.0 when nothing contradicts; lower for a missing number or name, a flipped negation or
     an antonym of a word of the span ("rose" where the span says "fell")."""
@@ -369,13 +268,13 @@ def contradiction_penalty(claim: str, span: str, passage: Passage) -> float:
     passage_numbers = numbers(passage.text)
     for number in numbers(claim) - allowed_numbers:
         penalty *= 0.6 if number in passage_numbers else 0.3
-    context = set(content_tokens(f"{passage.text} {passage.title} {passage.source or ''}"))
+    context = _context_tokens(passage)
     # demonyms ("Japanese" for a story set in Tokyo) paraphrase places; they are not checked
     missing_names = [n for n in names(claim) if n not in context and not _DEMONYM.search(n)]
-    penalty *= 0.5 ** min(len(missing_names), 2)
+    penalty *= MISSING_NAME_PENALTY ** min(len(missing_names), 2)
     claim_tokens, span_tokens = set(content_tokens(claim)), set(content_tokens(span))
     shared = claim_tokens & span_tokens
-    if negated_near(strip_markers(claim), shared) != negated_near(span, shared):
+    if negation_differs(strip_markers(claim), span, shared):
         penalty *= 0.5
     for word in claim_tokens - span_tokens:
         if _ANTONYMS.get(word, set()) & span_tokens:  # "rose" where the source says "fell"
@@ -393,9 +292,38 @@ def _negation_conflict(
     for (s, e), overlap in zip(spans, overlaps, strict=True):
         if overlap >= max(0.5, top - 0.15):
             shared = claim_tokens & set(content_tokens(passage.text[s:e]))
-            if negated_near(claim, shared) != negated_near(passage.text[s:e], shared):
+            if negation_differs(claim, passage.text[s:e], shared):
                 return True
     return False
+
+
+def _swapped(claim: list[str], source: list[str]) -> bool:
+    """The claim has an item the source lacks while the source has one the claim lacks."""
+    a, b = Counter(claim), Counter(source)
+    return bool(a - b) and bool(b - a)
+
+
+def substitution_penalty(claim: str, anchor: str, context: Collection[str] = ()) -> float:
+    """Lower when the claim is the anchor sentence with a number, a date word or a name put
+    in place of another: "two homers" for "one homer", "Saturday" for "Monday", "Warsaw" for
+    "Florida". Repeats count ("from 4 to 4" is not "from 2 to 4"). A name the passage (or its
+    title and outlet, ``context``) mentions elsewhere is not a substitute: "According to
+    Tasnim, Zarif met ..." for "Iran's minister Javad Zarif met ..." is a rewording."""
+    penalty = 1.0
+    if _swapped(number_list(claim), number_list(anchor)):
+        penalty *= SUBSTITUTION_PENALTY
+    if _swapped(date_words(claim), date_words(anchor)):
+        penalty *= SUBSTITUTION_PENALTY
+    claim_tokens, anchor_tokens = set(content_tokens(claim)), set(content_tokens(anchor))
+    added = [
+        n for n in names(claim) if n not in anchor_tokens and n not in context and not n.isdigit()
+    ]
+    dropped = [n for n in names(anchor) if n not in claim_tokens and not n.isdigit()]
+    if added and dropped:
+        penalty *= NAME_SUBSTITUTION_PENALTY
+    if negation_differs(claim, anchor, claim_tokens & anchor_tokens):
+        penalty *= NEGATION_PENALTY  # seen against the anchor alone, not a two-sentence span
+    return penalty
 
 
 def _cosines(embedder: Embedder | None, claims: list[str], spans: list[str]) -> np.ndarray | None:
@@ -420,7 +348,7 @@ def best_support(
     for i, ((s, e), overlap) in enumerate(zip(spans, overlaps, strict=True)):
         score = overlap
         if cosines is not None:
-            score = 0.55 * overlap + 0.45 * _rescale(cosines[i])
+            score = OVERLAP_WEIGHT * overlap + (1 - OVERLAP_WEIGHT) * _rescale(cosines[i])
         score *= contradiction_penalty(claim, passage.text[s:e], passage)
         shorter = e - s < best[2] - best[1]
         if score > best[0] + 1e-9 or (abs(score - best[0]) <= 1e-9 and shorter):
@@ -429,6 +357,12 @@ def best_support(
         return 0.0, 0, 0
     if _negation_conflict(claim, passage, spans, overlaps):
         best = (best[0] * 0.5, best[1], best[2])
+    singles = (len(spans) + 1) // 2  # _candidate_spans lists the sentences first, then pairs
+    top = max(range(singles), key=lambda i: overlaps[i]) if singles else -1
+    if top >= 0 and overlaps[top] >= ANCHOR_OVERLAP:
+        s, e = spans[top]
+        penalty = substitution_penalty(claim, passage.text[s:e], _context_tokens(passage))
+        best = (best[0] * penalty, best[1], best[2])
     return max(0.0, min(1.0, best[0])), best[1], best[2]
 
 
@@ -460,13 +394,35 @@ def _plain(value: str) -> str:
 
 
 def is_refusal(text: str, refusal: str) -> bool:
-    """Whether ``text`` refuses: it starts with the refusal sentence, or contains it and cites
-    nothing (``"The sources are unclear, so: The articles don't say."``). Case and quotes are
+    """Whether ``text`` refuses: it says the refusal sentence and cites nothing. ``"The articles
+    don't say when, but X [1]"`` is a partial answer, not a refusal. Case and quotes are
     ignored."""
     body, target = _plain(strip_markers(text)), _plain(refusal)
-    if not target:
+    if not target or parse_markers(text):
         return False
-    return body.startswith(target) or (target in body and not parse_markers(text))
+    return target in body
+
+
+def drop_refusal_clause(claim: str, refusal: str) -> str:
+    """``"The articles don't say when, but X."`` -> ``"X."``: the cited rest of a partial
+    answer is what has to be supported."""
+    words = re.findall(r"[A-Za-z]+", refusal.replace("’", "'").replace("'", ""))
+    if not words:
+        return claim
+    lead = r"\W*".join(re.escape(w) for w in words)
+    m = re.match(
+        rf"\s*{lead}\b[^,;:.]*[,;:]\s*(?:but|however|though|although|yet)?\s*",
+        claim.replace("’", "").replace("'", ""),
+        re.IGNORECASE,
+    )
+    if m is None:
+        return claim
+    plain = claim.replace("’", "").replace("'", "")
+    rest = plain[m.end() :]
+    # map back onto the original (apostrophes removed only for matching)
+    cut = len(claim) - len(rest) if claim.endswith(rest) else 0
+    out = claim[cut:] if cut else claim
+    return out[:1].upper() + out[1:] if out else claim
 
 
 def is_claim(sentence: str) -> bool:
@@ -493,32 +449,21 @@ def verify(
     """
     by_n = {p.n: p for p in passages}
     text, invalid = clean_markers(answer_text, set(by_n))
-    sentences = split_sentences(text)
-    # A sentence that starts with markers ("... in June. [2] Next ...") gives them to the previous.
-    claims: list[tuple[str, list[int]]] = []
-    for s, e in sentences:
-        chunk = text[s:e]
-        markers = parse_markers(chunk)
-        leading = [m for m in markers if not strip_markers(chunk[: m.start]).strip()]
-        if leading and claims:
-            claims[-1][1].extend(n for m in leading for n in m.numbers)
-            markers = [m for m in markers if m not in leading]
-            chunk = chunk[leading[-1].end :]
-        claims.append((strip_markers(chunk), [n for m in markers for n in m.numbers]))
-
+    claims = answer_claims(text)
     result = VerifiedAnswer(text=text, invalid_markers=invalid)
     todo: list[tuple[str, Passage]] = []
-    for claim, cited in claims:
-        if not claim or (refusal and is_refusal(claim, refusal)):
+    for item in claims:
+        if not item.text or (refusal and not item.cited and is_refusal(item.text, refusal)):
             continue
-        cited = list(dict.fromkeys(cited))
-        if not cited:
-            if is_claim(claim):
-                result.uncited_sentences.append(claim)
+        if refusal and item.cited:
+            item.text = drop_refusal_clause(item.text, refusal)
+        if not item.cited:
+            if is_claim(item.text):
+                result.uncited_sentences.append(item.text)
                 if require_citations:
-                    result.unsupported_sentences.append(claim)
+                    result.unsupported_sentences.append(item.text)
             continue
-        todo.extend((claim, by_n[n]) for n in cited)
+        todo.extend((item.text, by_n[n]) for n in item.cited)
 
     spans = {p.n: _candidate_spans(p.text) for _, p in todo}
     texts = [p.text[s:e] for p in {p.n: p for _, p in todo}.values() for s, e in spans[p.n]]
@@ -536,4 +481,17 @@ def verify(
         result.citations.append(citation)
         supported_claims[claim] = supported_claims.get(claim, False) or citation.supported
     result.unsupported_sentences += [c for c, ok in supported_claims.items() if not ok]
+    unsupported = set(result.unsupported_sentences)
+    result.sentences = [
+        AnswerSentence(
+            start=c.start,
+            end=c.end,
+            citations=c.cited,
+            supported=c.text not in unsupported,
+            markers=[
+                MarkerSpan(start=m.start, end=m.end, numbers=list(m.numbers)) for m in c.markers
+            ],
+        )
+        for c in claims
+    ]
     return result

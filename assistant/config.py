@@ -72,8 +72,25 @@ class Settings(BaseSettings):
     max_per_article: int = Field(
         default=2, ge=1, description="At most this many chunks per article."
     )
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
-    retrieval: str = Field(default="fused", description="'fused', 'dense' or 'lexical'.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant ('rrf').")
+    retrieval: str = Field(
+        default="fused",
+        description="'fused' (BM25 and dense candidates scored as news: text, headline, "
+        "recency), 'rrf' (the earlier reciprocal rank fusion), 'dense' or 'lexical'.",
+    )
+    # Weights of the 'fused' score (assistant/ranking.py), fitted on RealTimeQA dev questions dated
+    # up to 2022-07-15 only; the later weeks are the reported held-out half.
+    rank_lexical: float = Field(default=1.0, ge=0, description="Weight of BM25 / best BM25.")
+    rank_dense: float = Field(default=0.5, ge=0, description="Weight of the cosine similarity.")
+    rank_title: float = Field(
+        default=0.4, ge=0, description="Weight of the share of question words in the headline."
+    )
+    rank_recency: float = Field(
+        default=0.8, ge=0, description="Weight of recency relative to the question's date."
+    )
+    recency_days: float = Field(
+        default=30.0, gt=0, description="Recency decays as exp(-age_days / this)."
+    )
 
     # --- answering ---------------------------------------------------------------------------
     llm_base_url: str | None = Field(
@@ -89,12 +106,20 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0, description="Retries on 429/5xx with backoff.")
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
     llm_max_tokens: int = Field(default=512, ge=16)
-    refuse_threshold: float = Field(
-        default=0.55,
-        description="Refuse when the best passage's cosine similarity to the question is below "
-        "this. Calibrated on squad2-dev (best balanced accuracy among thresholds that refuse at "
-        "most ~12% of RealTimeQA questions whose gold article is in the corpus); see "
-        "benchmarks/bench_refusal.py.",
+    answer_at: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Extractive answers refuse when the calibrated answerability "
+        "(assistant/answerability.py) is below this; unset = the calibrated cut of the "
+        "embedding model (assistant/calibration.json, fitted by benchmarks/bench_refusal.py).",
+    )
+    llm_floor: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="With an LLM, refuse without asking it below this answerability; unset = "
+        "the calibrated floor (the model decides everything above it).",
     )
     support_threshold: float = Field(
         default=0.45, description="A cited sentence whose support is below this is flagged."

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,15 +68,18 @@ class LexicalIndex:
         retriever: Any,
         generation: str,
         text_hashes: list[str] | None = None,
+        titles: list[str] | None = None,
     ) -> None:
         self.ids = ids
         self.article_ids = article_ids
         self.text_hashes = text_hashes if text_hashes is not None else list(ids)
+        self.titles = titles if titles is not None else [""] * len(ids)
         self.published = published  # int YYYYMMDD, 0 when unknown
         self.sources = np.asarray(sources, dtype=object)
         self.retriever = retriever
         self.generation = generation
         self.position = {cid: i for i, cid in enumerate(ids)}
+        self._doc_freq: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +98,7 @@ class LexicalIndex:
         published: list[int] = []
         sources: list[str] = []
         text_hashes: list[str] = []
+        titles: list[str] = []
         for page_ids, docs, metas in rows:
             for cid, doc, meta in zip(page_ids, docs, metas, strict=True):
                 ids.append(cid)
@@ -103,6 +108,7 @@ class LexicalIndex:
                 published.append(int(meta.get("published_int") or 0))
                 sources.append(str(meta.get("source") or ""))
                 text_hashes.append(str(meta.get("text_hash") or cid))
+                titles.append(str(meta.get("title") or ""))
         retriever = bm25s.BM25()
         if texts:
             retriever.index(tokenize(texts), show_progress=False)
@@ -114,7 +120,39 @@ class LexicalIndex:
             retriever,
             generation,
             text_hashes,
+            titles,
         )
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of a (stemmed) token; unseen tokens get the most."""
+        if self._doc_freq is None:
+            indptr = (
+                np.asarray(self.retriever.scores.get("indptr", [0])) if self.ids else np.zeros(1)
+            )
+            self._doc_freq = np.diff(indptr)
+        i = self.retriever.vocab_dict.get(token) if self.ids else None
+        df = int(self._doc_freq[i]) if i is not None and i < len(self._doc_freq) else 0
+        n = len(self.ids)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def published_date(self, position: int) -> dt.date | None:
+        value = int(self.published[position])
+        if value <= 0:
+            return None
+        try:
+            return dt.date(value // 10000, value // 100 % 100, value % 100)
+        except ValueError:
+            return None
+
+    def scores(self, query: str) -> np.ndarray | None:
+        """BM25 score of every chunk for the query (None when no query word is indexed)."""
+        if not self.ids:
+            return None
+        vocab = self.retriever.vocab_dict
+        tokens = [t for t in query_tokens(query) if t in vocab]
+        if not tokens:
+            return None
+        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
 
     def search(
         self,
@@ -123,16 +161,16 @@ class LexicalIndex:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        exclude: Collection[str] | None = None,
+        scores: np.ndarray | None = None,
     ) -> list[LexicalHit]:
-        if not self.ids:
+        """The ``n`` best chunks by BM25 that pass the filters (``scores`` from :meth:`scores`)."""
+        if scores is None:
+            scores = self.scores(query)
+        if scores is None:
             return []
-        vocab = self.retriever.vocab_dict
-        tokens = [t for t in query_tokens(query) if t in vocab]
-        if not tokens:
-            return []
-        scores = np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
         mask = scores > 0
-        filtered = self.filter_mask(since, until, sources)
+        filtered = self.filter_mask(since, until, sources, exclude)
         if filtered is not None:
             mask &= filtered
         candidates = np.flatnonzero(mask)
@@ -149,9 +187,12 @@ class LexicalIndex:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        exclude: Collection[str] | None = None,
     ) -> np.ndarray | None:
-        """Which chunks pass the filters (None = no filter); undated chunks fail date filters."""
-        if not (since or until or sources):
+        """Which chunks pass the filters (None = no filter); undated chunks fail date filters.
+
+        ``exclude`` lists article ids left out (the evaluation's "topic not covered" set)."""
+        if not (since or until or sources or exclude):
             return None
         mask = np.ones(len(self.ids), dtype=bool)
         if since:
@@ -160,6 +201,8 @@ class LexicalIndex:
             mask &= (self.published <= (date_to_int(until) or 0)) & (self.published > 0)
         if sources:
             mask &= np.isin(self.sources, list(sources))
+        if exclude:
+            mask &= ~np.isin(np.asarray(self.article_ids, dtype=object), list(exclude))
         return mask
 
     # --- persistence ---------------------------------------------------------------------------
@@ -178,6 +221,7 @@ class LexicalIndex:
                 "article_ids": self.article_ids,
                 "sources": self.sources.tolist(),
                 "text_hashes": self.text_hashes,
+                "titles": self.titles,
             }
             (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             old = folder.with_name(folder.name + ".old")
@@ -195,7 +239,7 @@ class LexicalIndex:
 
         try:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-            if "text_hashes" not in meta:  # written by an older version: rebuild
+            if "titles" not in meta:  # written by an older version: rebuild
                 return None
             published = np.load(folder / "published.npy")
             retriever = (
@@ -213,4 +257,5 @@ class LexicalIndex:
             retriever,
             meta["generation"],
             meta.get("text_hashes"),
+            meta.get("titles"),
         )

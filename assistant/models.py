@@ -100,6 +100,11 @@ class Passage(BaseModel):
     dense_rank: int | None = None
     lexical_rank: int | None = None
     dense_score: float | None = Field(default=None, description="Cosine similarity to the query.")
+    rank: int | None = Field(
+        default=None,
+        description="Position in the retrieval ranking (1 = best), kept when the "
+        "answer renumbers its sources in citation order.",
+    )
     also_in: list[StoryCopy] = Field(
         default_factory=list,
         description="Near-duplicate copies of the same story from other outlets (shown once).",
@@ -124,6 +129,36 @@ class Citation(BaseModel):
     sentence: str = Field(default="", description="The answer sentence this citation backs.")
 
 
+class MarkerSpan(BaseModel):
+    """A citation marker such as ``[1, 2]`` in an answer: where it is and what it names."""
+
+    start: int = Field(description="Offset of the marker in ``Answer.answer``.")
+    end: int
+    numbers: list[int] = Field(default_factory=list, description="Passage numbers it names.")
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer, with the markers that follow it, and whether it is backed."""
+
+    start: int = Field(description="Offset of the sentence in ``Answer.answer``.")
+    end: int = Field(description="Offset one past its last character (its markers included).")
+    citations: list[int] = Field(default_factory=list, description="Passage numbers it cites.")
+    supported: bool = Field(
+        default=True, description="False when it is a claim no cited passage supports."
+    )
+    markers: list[MarkerSpan] = Field(default_factory=list)
+
+
+class ShortAnswer(BaseModel):
+    """The phrase that answers (a name, a date, a number with its unit, ...), inside the quote of
+    citation ``n``; ``start``/``end`` index the article's text like a citation's."""
+
+    text: str
+    n: int
+    start: int
+    end: int
+
+
 class Answer(BaseModel):
     question: str
     standalone_question: str
@@ -140,6 +175,18 @@ class Answer(BaseModel):
     model: str = ""
     usage: dict[str, int] = Field(default_factory=dict)
     choice: str | None = Field(default=None, description="Picked choice for multiple-choice asks.")
+    answerability: float | None = Field(
+        default=None,
+        description="Calibrated probability that the passages hold the answer "
+        "(assistant/answerability.py); None when nothing was retrieved.",
+    )
+    short_answer: ShortAnswer | None = Field(
+        default=None, description="Extractive answers: the phrase that answers, shown first."
+    )
+    sentences: list[AnswerSentence] = Field(
+        default_factory=list,
+        description="Sentence spans of ``answer`` with their citations; empty = not computed.",
+    )
 
 
 class Turn(BaseModel):
@@ -147,6 +194,8 @@ class Turn(BaseModel):
 
     question: str
     answer: str = ""
+    standalone: str = Field(default="", description="The question as it was searched.")
+    short_answer: str = Field(default="", description="The short answer the turn established.")
 
 
 class EvalCase(BaseModel):

@@ -1,10 +1,15 @@
-"""Question -> ranked passages: dense (Chroma) + BM25, reciprocal rank fusion, filters, diversity."""
+"""Question -> ranked passages: dense (Chroma) + BM25 candidates scored as news, filters, diversity.
+
+Modes: ``fused`` (default: both retrievers' candidates scored by :mod:`assistant.ranking`), ``rrf``
+(the earlier default: reciprocal rank fusion of the two rankings), ``dense`` and ``lexical`` (one
+retriever alone, for comparison in benchmarks).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,9 +18,10 @@ from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.lexical import LexicalIndex
 from assistant.models import Passage
+from assistant.ranking import Candidate, RankWeights, order, rrf, score_candidates
 from assistant.store import ChunkStore, Hit, build_where
 
-MODES = ("fused", "dense", "lexical")
+MODES = ("fused", "rrf", "dense", "lexical")
 EXACT_LIMIT = 2000  # a filter passing at most this many chunks is searched exactly
 
 
@@ -26,15 +32,6 @@ def _date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         return None
-
-
-def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Reciprocal rank fusion: sum over rankings of 1 / (k + rank), ranks from 1."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, cid in enumerate(ranking, start=1):
-            scores[cid] = scores.get(cid, 0.0) + 1.0 / (k + rank)
-    return scores
 
 
 class Retriever:
@@ -51,6 +48,17 @@ class Retriever:
         self._lexical = lexical
         self.last_timings: dict[str, float] = {}
 
+    @property
+    def weights(self) -> RankWeights:
+        s = self.settings
+        return RankWeights(
+            lexical=s.rank_lexical,
+            dense=s.rank_dense,
+            title=s.rank_title,
+            recency=s.rank_recency,
+            recency_days=s.recency_days,
+        )
+
     def search(
         self,
         query: str,
@@ -59,7 +67,11 @@ class Retriever:
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
         mode: str | None = None,
+        as_of: dt.date | None = None,
+        exclude: Collection[str] | None = None,
     ) -> list[Passage]:
+        """The ``k`` best passages for ``query``; ``as_of`` is the day the question is asked
+        (recency is measured from it; defaults to ``until``, else the newest candidate)."""
         k = k or self.settings.k
         mode = mode or self.settings.retrieval
         fetch = max(self.settings.fetch_k, k * 4)
@@ -67,31 +79,43 @@ class Retriever:
         index = self._lexical()  # also the in-memory table of chunk fields used for filtering
 
         t0 = time.perf_counter()
-        qvec = self.embedder.embed_query(query)
+        qvec = self.embedder.embed_query(query) if mode != "lexical" else None
         timings["embed_query"] = (time.perf_counter() - t0) * 1000
 
         dense: list[tuple[str, float]] = []
-        if mode in ("fused", "dense"):
+        if qvec is not None:
             t0 = time.perf_counter()
-            dense = self._dense(qvec, fetch, index, since, until, sources)
+            dense = self._dense(qvec, fetch, index, since, until, sources, exclude)
             timings["dense"] = (time.perf_counter() - t0) * 1000
+        bm25: np.ndarray | None = None
         lexical_ids: list[str] = []
-        if mode in ("fused", "lexical"):
+        if mode != "dense":
             t0 = time.perf_counter()
-            lexical_ids = [h.id for h in index.search(query, fetch, since, until, sources)]
+            bm25 = index.scores(query)
+            hits = index.search(query, fetch, since, until, sources, exclude, scores=bm25)
+            lexical_ids = [h.id for h in hits]
             timings["lexical"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         dense_ids = [cid for cid, _ in dense]
-        fused = rrf([r for r in (dense_ids, lexical_ids) if r], self.settings.rrf_k)
-        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        chosen = self._diversify(order, index, k)
-        hits = self.store.get_chunks(chosen)
-        chosen = [cid for cid in chosen if cid in hits]  # deleted since the index was built
         similarity = {cid: 1.0 - dist for cid, dist in dense}
+        if mode == "fused":
+            fused = self._news_scores(
+                query, index, dense_ids, lexical_ids, similarity, bm25, as_of or until
+            )
+        elif mode == "rrf":
+            fused = rrf([r for r in (dense_ids, lexical_ids) if r], self.settings.rrf_k)
+        else:
+            fused = rrf([dense_ids or lexical_ids], self.settings.rrf_k)
+        chosen = self._diversify(order(fused), index, k)
+        hits_by_id = self.store.get_chunks(chosen)
+        chosen = [cid for cid in chosen if cid in hits_by_id]  # deleted since the index was built
         need = [cid for cid in chosen if cid not in similarity]
-        for cid, vec in self.store.embeddings_for_ids(need).items():
-            similarity[cid] = float(np.dot(vec, qvec))
+        if need:
+            if qvec is None:
+                qvec = self.embedder.embed_query(query)
+            for cid, vec in self.store.embeddings_for_ids(need).items():
+                similarity[cid] = float(np.dot(vec, qvec))
         timings["fuse"] = (time.perf_counter() - t0) * 1000
         self.last_timings = timings
 
@@ -100,7 +124,7 @@ class Retriever:
         passages = [
             _passage(
                 n,
-                hits[cid],
+                hits_by_id[cid],
                 fused[cid],
                 dense_rank.get(cid),
                 lex_rank.get(cid),
@@ -112,7 +136,35 @@ class Retriever:
         # the other outlets in also_in (candidates past the top k included) ---
         from assistant.stories import fold_copies
 
-        return fold_copies(passages, self.store, order[: k * 8])
+        return fold_copies(passages, self.store, order(fused)[: k * 8])
+
+    def _news_scores(
+        self,
+        query: str,
+        index: LexicalIndex,
+        dense_ids: list[str],
+        lexical_ids: list[str],
+        similarity: dict[str, float],
+        bm25: np.ndarray | None,
+        as_of: dt.date | None,
+    ) -> dict[str, float]:
+        """Candidates of both retrievers scored as news (see :mod:`assistant.ranking`)."""
+        candidates: list[Candidate] = []
+        for cid in dict.fromkeys([*dense_ids, *lexical_ids]):
+            pos = index.position.get(cid)
+            if pos is None:  # written after the index was built: text match unknown
+                candidates.append(Candidate(cid, 0.0, similarity.get(cid), "", None))
+                continue
+            candidates.append(
+                Candidate(
+                    cid,
+                    float(bm25[pos]) if bm25 is not None else 0.0,
+                    similarity.get(cid),
+                    index.titles[pos],
+                    index.published_date(pos),
+                )
+            )
+        return score_candidates(query, candidates, self.weights, as_of)
 
     def _dense(
         self,
@@ -122,14 +174,17 @@ class Retriever:
         since: dt.date | None,
         until: dt.date | None,
         sources: Sequence[str] | None,
+        exclude: Collection[str] | None = None,
     ) -> list[tuple[str, float]]:
         """Nearest chunks that pass the filters.
 
         Chroma's filtered search is slow (it scans metadata), so first ask for a wider unfiltered
         neighbourhood and filter it in memory with the index's table; only when too few survive
-        (a very selective filter) fall back to Chroma's own ``where`` search.
+        (fewer than ``enough``: with BM25 beside it the fused ranking needs only a few dense
+        candidates, BM25 being exact under any filter) score the passing chunks exactly or fall
+        back to Chroma's own ``where`` search.
         """
-        mask = index.filter_mask(since, until, sources)
+        mask = index.filter_mask(since, until, sources, exclude)
         if mask is None:
             return self.store.query_ids(qvec, fetch)
         allowed = int(mask.sum())
@@ -154,16 +209,21 @@ class Retriever:
             vectors = self.store.embeddings_for_ids(ids)
             scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())
             return [(cid, dist) for dist, cid in scored[:fetch]]
+        if exclude:  # Chroma's where cannot say "not these articles" cheaply: score exactly
+            ids = [index.ids[i] for i in np.flatnonzero(mask)]
+            vectors = self.store.embeddings_for_ids(ids)
+            scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())
+            return [(cid, dist) for dist, cid in scored[:fetch]]
         return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, until, sources))
 
-    def _diversify(self, order: list[str], index: LexicalIndex, k: int) -> list[str]:
+    def _diversify(self, ranked: list[str], index: LexicalIndex, k: int) -> list[str]:
         """Top k with identical texts shown once and at most ``max_per_article`` per article."""
         chosen: list[str] = []
         per_article: dict[str, int] = {}
         seen_text: set[str] = set()
-        unknown = [cid for cid in order[: k * 8] if cid not in index.position]
+        unknown = [cid for cid in ranked[: k * 8] if cid not in index.position]
         extra = self.store.get_chunks(unknown) if unknown else {}
-        for cid in order:
+        for cid in ranked:
             pos = index.position.get(cid)
             if pos is not None:
                 aid, text_hash = index.article_ids[pos], index.text_hashes[pos]
@@ -206,4 +266,5 @@ def _passage(
         dense_rank=dense_rank,
         lexical_rank=lexical_rank,
         dense_score=round(similarity, 6),
+        rank=n,
     )

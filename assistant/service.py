@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,7 +107,13 @@ class Assistant:
             chat = self._chat_model_arg
             if chat is True:
                 chat = build_chat_model(self.settings)
-            self._answerer = Answerer(self.settings, chat or None, self.reading_embedder)
+            self._answerer = Answerer(
+                self.settings,
+                chat or None,
+                self.reading_embedder,
+                embedding_model=self.embedder.name,
+                idf=lambda token: self.lexical().idf(token),
+            )
         return self._answerer
 
     @property
@@ -318,7 +324,11 @@ class Assistant:
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
         mode: str | None = None,
+        as_of: dt.date | None = None,
+        exclude: Collection[str] | None = None,
     ) -> list[Passage]:
+        """Ranked passages. ``as_of``: the day the question is asked (recency is measured from
+        it; default ``until``, else the newest article). ``exclude``: article ids left out."""
         question = clean_question(question)
         if since and until and since > until:
             msg = f"--since {since} is after --until {until}"
@@ -326,9 +336,9 @@ class Assistant:
         if len(self.lexical()) == 0:  # the index mirrors the store and is already in memory
             msg = "no articles are indexed yet: run `assistant ingest PATH` first"
             raise EmptyStoreError(msg)
-        return self.retriever.search(question, k, since, until, sources, mode)
+        return self.retriever.search(question, k, since, until, sources, mode, as_of, exclude)
 
-    def stream(
+    def retrieve(
         self,
         question: str,
         history: Sequence[Turn] | None = None,
@@ -337,13 +347,16 @@ class Assistant:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield answer tokens as they arrive, then the final ``Answer``."""
+        *,
+        exclude: Collection[str] | None = None,
+    ) -> tuple[str, list[Passage], tuple[dt.date | None, dt.date | None] | None, dict[str, float]]:
+        """What an answer gets to read: the standalone question (follow-ups resolved), the
+        passages (date phrases applied, nothing published after ``as_of``), the date filter
+        used and the timings. :meth:`stream` answers from exactly this."""
         from assistant.dates import resolve_dates
 
         question = clean_question(question)
         timings: dict[str, float] = {}
-        t_total = time.perf_counter()
         t0 = time.perf_counter()
         standalone = self.answerer.condense(question, list(history or []))
         timings["condense"] = (time.perf_counter() - t0) * 1000
@@ -355,11 +368,35 @@ class Assistant:
         if as_of is not None:  # nothing published after the question was asked can answer it
             hi = min(hi, as_of) if hi else as_of
         t0 = time.perf_counter()
-        passages = self.search(standalone, k, lo, hi, sources)
+        passages = self.search(standalone, k, lo, hi, sources, as_of=today, exclude=exclude)
         if not passages and phrase and not (since or until):
             lo, hi = None, as_of  # the date phrase matched nothing: search without it
-            passages = self.search(standalone, k, lo, hi, sources)
+            passages = self.search(standalone, k, lo, hi, sources, as_of=today, exclude=exclude)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
+        return standalone, passages, ((lo, hi) if (lo or hi) else None), timings
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] | None = None,
+        as_of: dt.date | None = None,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        *,
+        exclude: Collection[str] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer tokens as they arrive, then the final ``Answer``.
+
+        ``exclude``: article ids left out of the search (how the evaluation builds questions
+        whose topic the collection does not cover)."""
+        question = clean_question(question)
+        t_total = time.perf_counter()
+        standalone, passages, date_filter, timings = self.retrieve(
+            question, history, as_of, k, since, until, sources, exclude=exclude
+        )
+        today = as_of or dt.date.today()
 
         final: Answer | None = None
         for item in self.answerer.stream(question, standalone, passages, as_of or today, timings):
@@ -374,8 +411,8 @@ class Assistant:
         yield final.model_copy(
             update={
                 "timings_ms": {**final.timings_ms, **timings},
-                "as_of": as_of or today,
-                "date_filter": (lo, hi) if (lo or hi) else None,
+                "as_of": today,
+                "date_filter": date_filter,
             }
         )
 
@@ -388,9 +425,13 @@ class Assistant:
         since: dt.date | None = None,
         until: dt.date | None = None,
         sources: Sequence[str] | None = None,
+        *,
+        exclude: Collection[str] | None = None,
     ) -> Answer:
         answer: Answer | None = None
-        for item in self.stream(question, history, as_of, k, since, until, sources):
+        for item in self.stream(
+            question, history, as_of, k, since, until, sources, exclude=exclude
+        ):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None

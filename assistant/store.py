@@ -267,9 +267,21 @@ class ChunkStore:
         return found
 
     def embeddings_for_ids(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of these chunks; ids deleted meanwhile (a concurrent writer replaced
+        their article) are left out."""
         if not ids:
             return {}
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        from chromadb.errors import InternalError
+
+        try:
+            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        except InternalError:  # "Error finding id": one of them was deleted since it was ranked
+            if len(ids) == 1:
+                return {}
+            found: dict[str, np.ndarray] = {}
+            for cid in ids:
+                found.update(self.embeddings_for_ids([cid]))
+            return found
         embs = got.get("embeddings")
         if embs is None:
             return {}

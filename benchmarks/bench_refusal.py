@@ -1,19 +1,37 @@
-"""Calibrate and measure the answer/refuse decision on a set with unanswerable questions.
+"""Answer or refuse: build the two kinds of "not in the articles", fit the decision, report it.
 
-    python -m benchmarks.bench_refusal --corpus ../shared/data/squad2-dev/articles.jsonl \
-        --questions ../shared/data/squad2-dev/questions.jsonl --store /tmp/squad-store
+    python -m benchmarks.bench_refusal \\
+        --realtimeqa ../shared/data/realtimeqa-dev --rt-store /tmp/rt-store \\
+        --squad ../shared/data/squad2-dev --sq-store /tmp/sq-store [--fit]
 
-For every question: the relevance signal the assistant refuses on (best passage's cosine
-similarity) and the decision ``ask`` actually made with the configured threshold. Prints the
-balanced accuracy (mean of the recall on answerable and on unanswerable questions) of the configured
-threshold and of a sweep, so the default can be set from data. Writes results/refusal.json.
+Question sets (each split into a fit half and a report half):
+
+- *off-corpus* (built from RealTimeQA dev): every question with gold evidence, asked twice: once
+  against the whole collection (answerable) and once with its evidence articles and every article
+  containing an accepted answer left out of the search (the topic is not covered: must refuse).
+  Split by week: questions dated up to 2022-07-15 fit, later ones report.
+- *near-miss* (SQuAD 2.0 dev): the topic is covered, the answer is not (124 of 250 questions).
+  Split by a hash of the question id (even = fit).
+- *RealTimeQA, all questions* (marked answerable by the data set; 205 have no gold article, so
+  some are truly not covered): the share refused.
+
+For every question the signals of :mod:`assistant.answerability` are computed on exactly the
+passages ``ask`` would read (``Assistant.retrieve``). ``--fit`` fits a logistic model on the fit
+halves (off-corpus + near-miss), per embedding family (with and without the cosine feature),
+chooses ``answer_at`` (extractive: the highest cut that still answers 90% of the answerable fit
+questions) and ``floor`` (LLM mode: 99%) on the fit halves only, and writes
+assistant/calibration.json. Without ``--fit`` the stored calibration is measured. Writes
+benchmarks/results/refusal.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
-import time
+import re
+import unicodedata
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -21,91 +39,183 @@ import numpy as np
 
 from benchmarks.common import table, write_result
 
+SPLIT = "2022-07-15"
+CALIBRATION = Path(__file__).resolve().parent.parent / "assistant" / "calibration.json"
 
-def balanced_accuracy(refused: list[bool], answerable: list[bool]) -> dict[str, float]:
-    ans = [not r for r, a in zip(refused, answerable, strict=True) if a]
-    una = [r for r, a in zip(refused, answerable, strict=True) if not a]
-    recall_answer = float(np.mean(ans)) if ans else 0.0
-    recall_refuse = float(np.mean(una)) if una else 0.0
-    return {
-        "answered_when_answerable": round(recall_answer, 4),
-        "refused_when_unanswerable": round(recall_refuse, 4),
-        "balanced_accuracy": round((recall_answer + recall_refuse) / 2, 4),
-        "accuracy": round(
-            float(np.mean([r != a for r, a in zip(refused, answerable, strict=True)])), 4
-        ),
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return " " + " ".join(re.findall(r"[a-z0-9']+", text)) + " "
+
+
+def containing(texts: dict[str, str], answers: list[str]) -> set[str]:
+    """Ids of the articles whose (normalised) title and text contain an accepted answer."""
+    needles = [_norm(a) for a in answers if _norm(a).strip()]
+    return {aid for aid, hay in texts.items() if any(n in hay for n in needles)}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def open_assistant(store: Path) -> Any:
+    from assistant.config import Settings
+    from assistant.service import Assistant
+
+    return Assistant(Settings(store_dir=store, _env_file=None), chat_model=None)
+
+
+def rows_for(
+    assistant: Any, cases: list[dict[str, Any]], label: str, exclude_map: dict[str, set[str]]
+) -> list[dict[str, Any]]:
+    from assistant.answerability import signals
+
+    index = assistant.lexical()
+    out = []
+    for c in cases:
+        day = dt.date.fromisoformat(c["date"]) if c.get("date") else None
+        exclude = exclude_map.get(c["id"])
+        _, passages, _, _ = assistant.retrieve(c["question"], as_of=day, exclude=exclude)
+        feats = signals(c["question"], passages, index.idf)
+        out.append({"set": label, "id": c["id"], "date": c.get("date"), "features": feats,
+                    "answerable": c["answerable"]})  # fmt: skip
+    return out
+
+
+def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    rt = open_assistant(args.rt_store)
+    texts = {
+        str(a["id"]): _norm(f"{a.get('title', '')} {a.get('text', '')}")
+        for a in read_jsonl(args.realtimeqa / "articles.jsonl")
     }
+    questions = read_jsonl(args.realtimeqa / "questions.jsonl")
+    with_evidence = [q for q in questions if q.get("evidence")]
+    excluded = {
+        q["id"]: set(q["evidence"]) | containing(texts, q.get("answer", [])) for q in with_evidence
+    }
+    intact = [dict(q, answerable=True) for q in with_evidence]
+    removed = [dict(q, answerable=False, id=q["id"] + "#off") for q in with_evidence]
+    rows += rows_for(rt, intact, "off-corpus", {})
+    rows += rows_for(
+        rt, removed, "off-corpus", {q["id"] + "#off": excluded[q["id"]] for q in with_evidence}
+    )
+    rows += rows_for(rt, [dict(q, answerable=True) for q in questions], "realtimeqa-all", {})
+    sq = open_assistant(args.sq_store)
+    squad = [
+        dict(q, answerable=q.get("answerable", True))
+        for q in read_jsonl(args.squad / "questions.jsonl")
+    ]
+    rows += rows_for(sq, squad, "near-miss", {})
+    for r in rows:
+        if r["date"]:
+            r["half"] = "fit" if r["date"] <= SPLIT else "report"
+        else:
+            r["half"] = "fit" if zlib.crc32(r["id"].encode()) % 2 == 0 else "report"
+    return rows
+
+
+def fit(rows: list[dict[str, Any]], features: tuple[str, ...]) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    train = [r for r in rows if r["half"] == "fit" and r["set"] in ("off-corpus", "near-miss")]
+    x = np.array([[r["features"][f] for f in features] for r in train])
+    y = np.array([r["answerable"] for r in train])
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(x, y)
+    weights = {f: round(float(w), 4) for f, w in zip(features, model.coef_[0], strict=True)}
+    bias = round(float(model.intercept_[0]), 4)
+    probs = model.predict_proba(x)[:, 1]
+    grid = np.round(np.arange(0.05, 0.95, 0.01), 2)
+
+    # extractive: refuse as much as possible while answering 90% of the answerable fit questions
+    # ("an answer whenever the articles say it" first); LLM mode: answer 99% of them
+    answer_at = max((t for t in grid if (probs[y] >= t).mean() >= 0.90), default=0.05)
+    floor = max((t for t in grid if (probs[y] >= t).mean() >= 0.99), default=0.05)
+    return {"weights": weights, "bias": bias, "answer_at": float(answer_at), "floor": float(floor)}
+
+
+def measure(rows: list[dict[str, Any]], calibration: Any) -> list[dict[str, Any]]:
+    from assistant.answerability import probability
+
+    out = []
+    for half in ("fit", "report"):
+        for name in ("off-corpus", "near-miss", "realtimeqa-all"):
+            sel = [r for r in rows if r["set"] == name and r["half"] == half]
+            if not sel:
+                continue
+            p = np.array([probability(r["features"], calibration) for r in sel])
+            y = np.array([r["answerable"] for r in sel])
+            for mode, cut in (
+                ("extractive", calibration.answer_at),
+                ("llm floor", calibration.floor),
+            ):
+                refused = p < cut
+                row = {"half": half, "set": name, "mode": mode, "n": len(sel)}
+                row["answerable refused"] = round(float(refused[y].mean()), 3) if y.any() else None
+                row["unanswerable refused"] = (
+                    round(float(refused[~y].mean()), 3) if (~y).any() else None
+                )
+                if y.any() and (~y).any():
+                    row["balanced accuracy"] = round(
+                        (1 - row["answerable refused"] + row["unanswerable refused"]) / 2, 3
+                    )
+                out.append(row)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--corpus", type=Path, required=True)
-    ap.add_argument("--questions", type=Path, required=True)
-    ap.add_argument("--store", type=Path, required=True)
-    ap.add_argument("--backend", default=None, help="Embedding runtime (default: settings).")
+    ap.add_argument(
+        "--realtimeqa", type=Path, required=True, help="Folder with articles/questions.jsonl"
+    )
+    ap.add_argument("--rt-store", type=Path, required=True, help="Store with the RealTimeQA corpus")
+    ap.add_argument("--squad", type=Path, required=True, help="Folder with squad2-dev")
+    ap.add_argument("--sq-store", type=Path, required=True, help="Store with the squad2 corpus")
+    ap.add_argument("--fit", action="store_true", help="Fit and write assistant/calibration.json")
+    ap.add_argument("--family", default="all-MiniLM-L6-v2", help="Embedding family being fitted")
     args = ap.parse_args()
 
-    from assistant.config import Settings
-    from assistant.service import Assistant
+    from assistant.answerability import FEATURES, LEXICAL_MODEL, Calibration, calibration_for
 
-    update: dict[str, Any] = {"store_dir": args.store}
-    if args.backend:
-        update["embed_backend"] = args.backend
-    settings = Settings(_env_file=None).model_copy(update=update)
-    assistant = Assistant(settings, chat_model=None)
-    report = assistant.ingest([args.corpus])
-    print(f"ingest: {report.new} new, {report.unchanged} unchanged")
+    rows = collect(args)
+    if args.fit:
+        table_ = json.loads(CALIBRATION.read_text(encoding="utf-8")) if CALIBRATION.exists() else {}
+        note = (
+            f"fit halves of RealTimeQA dev (<= {SPLIT}) off-corpus and SQuAD 2.0 dev (crc32 even)"
+        )
+        table_[args.family] = {**fit(rows, FEATURES), "fitted_on": note}
+        lexical = tuple(f for f in FEATURES if f != "cosine")
+        table_[LEXICAL_MODEL] = {**fit(rows, lexical), "fitted_on": note + ", without cosine"}
+        CALIBRATION.write_text(json.dumps(table_, indent=2) + "\n", encoding="utf-8")
+        from assistant import answerability
 
-    cases = [json.loads(x) for x in args.questions.open(encoding="utf-8") if x.strip()]
-    best_scores: list[float] = []
-    decided: list[bool] = []
-    answerable: list[bool] = []
-    t0 = time.perf_counter()
-    for case in cases:
-        answer = assistant.ask(case["question"])
-        scores = [p.dense_score or 0.0 for p in answer.passages]
-        best_scores.append(max(scores) if scores else 0.0)
-        decided.append(answer.refused)
-        answerable.append(bool(case.get("answerable", True)))
-    seconds = time.perf_counter() - t0
-
-    configured = {
-        "threshold": settings.refuse_threshold,
-        "source": "ask()",
-        **balanced_accuracy(decided, answerable),
-    }
-    sweep = []
-    for t in np.arange(0.10, 0.71, 0.05):
-        refused = [s < t for s in best_scores]
-        sweep.append({"threshold": round(float(t), 2), **balanced_accuracy(refused, answerable)})
-    best = max(sweep, key=lambda r: r["balanced_accuracy"])
-    cols = [
-        "threshold",
-        "answered_when_answerable",
-        "refused_when_unanswerable",
-        "balanced_accuracy",
-        "accuracy",
-    ]
-    print(table([configured], ["source", *cols]))
-    print()
-    print(table(sweep, cols))
-    print(
-        f"\nbest threshold on this set: {best['threshold']} "
-        f"(balanced accuracy {best['balanced_accuracy']}); {len(cases)} questions, "
-        f"{sum(not a for a in answerable)} unanswerable, {seconds / len(cases) * 1000:.0f} ms/question"
-    )
-    path = write_result(
-        "refusal",
-        {
-            "corpus": str(args.corpus),
-            "configured": configured,
-            "sweep": sweep,
-            "best": best,
-            "questions": len(cases),
-        },
-    )
+        answerability._calibrations.cache_clear()
+        print(f"written {CALIBRATION}")
+    results = {}
+    for family in (args.family, LEXICAL_MODEL):
+        name, calibration = calibration_for(family)
+        if name != family:
+            continue
+        measured = measure(rows, Calibration.model_validate(calibration.model_dump()))
+        print(f"\n{family}: answer_at {calibration.answer_at}, floor {calibration.floor}")
+        print(
+            table(
+                measured,
+                [
+                    "half",
+                    "set",
+                    "mode",
+                    "n",
+                    "answerable refused",
+                    "unanswerable refused",
+                    "balanced accuracy",
+                ],
+            )
+        )
+        results[family] = {"calibration": calibration.model_dump(), "results": measured}
+    path = write_result("refusal", {"split": SPLIT, "families": results})
     print(f"written {path}")
 
 

@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from assistant.models import Answer, Citation, Passage, StoryCopy
+from assistant.models import Answer, Citation, Passage, ShortAnswer, StoryCopy
 
-# [1]  [1, 2]  [1][3] — the canonical markers the answerer leaves in the answer text.
+# [1]  [1, 2]  [1][3] — the canonical markers the answerer leaves in the answer text. Used only for
+# answers without ``answer.sentences`` (made before the checker returned sentence spans): the UI
+# does not import the library's text core, it renders the spans the answer carries.
 MARKER_RE = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 # HTML's specials plus every character Markdown, Streamlit's extensions (:emoji:, :red[...],
@@ -26,6 +28,7 @@ _ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-!|~$:=^"}
 
 CSS = """<style>
 .qa-answer{line-height:1.6}
+.qa-short{font-weight:700}
 .qa-badge{display:inline-block;font-size:.78rem;padding:.05rem .5rem;border-radius:.6rem;
  margin:0 .35rem .35rem 0;border:1px solid rgba(128,128,128,.45)}
 .qa-badge-extractive{background:rgba(80,140,255,.12)}
@@ -99,26 +102,76 @@ def _link(url: str | None, label: str) -> str:
     )
 
 
+def _links_html(numbers: Iterable[int], msg_id: int | str, valid: set[int]) -> str:
+    """``[n]`` links to card n (a number naming no card: plain text)."""
+    links = []
+    for n in numbers:
+        if n in valid:
+            links.append(
+                f'<a class="qa-cite" href="#{anchor_id(msg_id, n)}" '
+                f'title="Show source {n}">&#91;{n}&#93;</a>'
+            )
+        else:
+            links.append(esc(f"[{n}]"))
+    return "".join(links)
+
+
 def _markers_html(text: str, msg_id: int | str, valid: set[int]) -> str:
     """Escaped text with each ``[n]`` turned into a link to card n (unknown n: plain text)."""
     out: list[str] = []
     pos = 0
     for m in MARKER_RE.finditer(text):
         out.append(esc(text[pos : m.start()]))
-        links = []
-        for raw in re.split(r"\s*,\s*", m.group(1)):
-            n = int(raw)
-            if n in valid:
-                links.append(
-                    f'<a class="qa-cite" href="#{anchor_id(msg_id, n)}" '
-                    f'title="Show source {n}">&#91;{n}&#93;</a>'
-                )
-            else:
-                links.append(esc(f"[{n}]"))
-        out.append("".join(links))
+        out.append(_links_html((int(x) for x in re.split(r"\s*,\s*", m.group(1))), msg_id, valid))
         pos = m.end()
     out.append(esc(text[pos:]))
     return "".join(out)
+
+
+def _unsupported_html(inner: str) -> str:
+    return (
+        '<span class="qa-unsupported" title="The cited sources do not support this sentence">'
+        f'{inner}</span><span class="qa-flag">&#9888; unsupported</span>'
+    )
+
+
+def _sentence_body_html(answer: Answer, msg_id: int | str, valid: set[int]) -> str:
+    """The answer drawn from ``answer.sentences``: their markers linked, unsupported marked."""
+    text = answer.answer
+    parts: list[str] = []
+    pos = 0
+    for sentence in sorted(answer.sentences, key=lambda x: x.start):
+        if sentence.start < pos or sentence.end > len(text):
+            continue  # overlapping or out of range: never draw text twice
+        parts.append(esc(text[pos : sentence.start]))
+        inner: list[str] = []
+        cur = sentence.start
+        for marker in sorted(sentence.markers, key=lambda m: m.start):
+            if marker.start < cur or marker.end > sentence.end:
+                continue
+            inner.append(esc(text[cur : marker.start]))
+            inner.append(_links_html(marker.numbers, msg_id, valid))
+            cur = marker.end
+        inner.append(esc(text[cur : sentence.end]))
+        body = "".join(inner)
+        if answer.short_answer is not None and sentence.start == 0:  # the short answer leads
+            body = f'<strong class="qa-short">{body}</strong>'
+
+        parts.append(body if sentence.supported else _unsupported_html(body))
+        pos = sentence.end
+    parts.append(_markers_html(text[pos:], msg_id, valid))
+    return "".join(parts)
+
+
+def marker_numbers(answer: Answer) -> list[int]:
+    """Passage numbers the answer's markers name, in order of first appearance."""
+    if answer.sentences:
+        found = [n for s in answer.sentences for m in s.markers for n in m.numbers]
+    else:
+        found = [
+            int(raw) for m in MARKER_RE.finditer(answer.answer) for raw in m.group(1).split(",")
+        ]
+    return list(dict.fromkeys(found))
 
 
 _MARKER_WITH_SPACE = re.compile(r"\s*" + MARKER_RE.pattern)
@@ -171,18 +224,20 @@ def _sentence_spans(text: str, sentences: Iterable[str]) -> list[tuple[int, int]
 
 
 def answer_body_html(answer: Answer, msg_id: int | str) -> str:
-    """The answer text: markers linked to their cards, unsupported sentences marked."""
+    """The answer text: markers linked to their cards, unsupported sentences marked.
+
+    Drawn from ``answer.sentences`` when the answer carries them; otherwise the sentences are
+    found again in the text (answers made before sentence spans existed).
+    """
     valid = {c.n for c in answer.citations} | {p.n for p in answer.passages}
+    if answer.sentences:
+        return _sentence_body_html(answer, msg_id, valid)
     text = answer.answer
     parts: list[str] = []
     pos = 0
     for start, end in _sentence_spans(text, answer.unsupported_sentences):
         parts.append(_markers_html(text[pos:start], msg_id, valid))
-        parts.append(
-            '<span class="qa-unsupported" title="The cited sources do not support this sentence">'
-            f"{_markers_html(text[start:end], msg_id, valid)}</span>"
-            '<span class="qa-flag">&#9888; unsupported</span>'
-        )
+        parts.append(_unsupported_html(_markers_html(text[start:end], msg_id, valid)))
         pos = end
     parts.append(_markers_html(text[pos:], msg_id, valid))
     return "".join(parts)
@@ -275,13 +330,21 @@ def quote_spans(passage: Passage, citations: Sequence[Citation]) -> list[tuple[i
     return merged
 
 
-def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Escaped ``text`` with each span wrapped in ``<mark>``."""
+def highlight(
+    text: str, spans: Sequence[tuple[int, int]], strong: tuple[int, int] | None = None
+) -> str:
+    """Escaped ``text`` with each span wrapped in ``<mark>``; ``strong`` (the short answer,
+    inside a span) is also wrapped in ``<strong>``."""
     out: list[str] = []
     pos = 0
     for s, e in spans:
         out.append(esc(text[pos:s]))
-        out.append(f"<mark>{esc(text[s:e])}</mark>")
+        if strong is not None and s <= strong[0] < strong[1] <= e:
+            a, b = strong
+            inner = f'{esc(text[s:a])}<strong class="qa-short">{esc(text[a:b])}</strong>'
+            out.append(f"<mark>{inner}{esc(text[b:e])}</mark>")
+        else:
+            out.append(f"<mark>{esc(text[s:e])}</mark>")
         pos = e
     out.append(esc(text[pos:]))
     return "".join(out)
@@ -301,8 +364,10 @@ def card_html(
     msg_id: int | str,
     passage: Passage | None,
     citations: Sequence[Citation],
+    short: ShortAnswer | None = None,
 ) -> str:
-    """Source card n: title, outlet, date, link and the passage with its quotes highlighted."""
+    """Source card n: title, outlet, date, link and the passage with its quotes highlighted
+    (and the short answer, when it lies in this passage, in bold inside its quote)."""
     first = citations[0] if citations else None
     ref = passage or first
     title = (ref.title if ref else "") or "Untitled article"
@@ -310,7 +375,11 @@ def card_html(
     published = ref.published if ref else None
     url = ref.url if ref else None
     if passage is not None:
-        body = highlight(passage.text, quote_spans(passage, citations))
+        inside = None
+        if short is not None and short.n == n:
+            a, b = short.start - passage.start, short.end - passage.start
+            inside = (a, b) if 0 <= a < b <= len(passage.text) else None
+        body = highlight(passage.text, quote_spans(passage, citations), inside)
     else:  # no passage to show: the quotes alone
         body = " &hellip; ".join(f"<mark>{esc(c.quote)}</mark>" for c in citations)
     weak = [c for c in citations if not c.supported]

@@ -21,12 +21,12 @@ from assistant.models import Answer, Stats
 from ui import state
 from ui.components import (
     CSS,
-    MARKER_RE,
     answer_html,
     card_html,
     citations_for,
     cited_numbers,
     esc,
+    marker_numbers,
     passage_for,
     streaming_html,
 )
@@ -150,7 +150,11 @@ def _assistant_body(assistant: Assistant, turn: state.ChatTurn) -> None:
     if numbers:
         st.caption("Sources")
     for n in numbers:
-        st.html(card_html(n, turn.id, passage_for(answer, n), citations_for(answer, n)))
+        st.html(
+            card_html(
+                n, turn.id, passage_for(answer, n), citations_for(answer, n), answer.short_answer
+            )
+        )
         if citations_for(answer, n):
             flagged = n in turn.flagged
             st.button(
@@ -180,11 +184,9 @@ def card_numbers(answer: Answer) -> list[int]:
     """Cards drawn under an answer: cited passages, then any other passage a marker names."""
     numbers = cited_numbers(answer)
     passages = {p.n for p in answer.passages}
-    for m in MARKER_RE.finditer(answer.answer):
-        for raw in m.group(1).split(","):
-            n = int(raw.strip())
-            if n in passages and n not in numbers:
-                numbers.append(n)
+    for n in marker_numbers(answer):
+        if n in passages and n not in numbers:
+            numbers.append(n)
     return numbers
 
 

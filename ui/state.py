@@ -51,7 +51,16 @@ def find_turn(turn_id: int) -> ChatTurn | None:
 
 def history() -> list[Turn]:
     """Earlier answered exchanges, for rewriting a follow-up question."""
-    return [Turn(question=t.question, answer=t.answer.answer) for t in turns() if t.answer]
+    return [
+        Turn(
+            question=t.question,
+            answer=t.answer.answer,
+            standalone=t.answer.standalone_question,
+            short_answer=t.answer.short_answer.text if t.answer.short_answer else "",
+        )
+        for t in turns()
+        if t.answer
+    ]
 
 
 def clear_conversation() -> None:

@@ -76,6 +76,17 @@ def retrieval_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
     return out
 
 
+def answer_retrieval_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
+    """The same measures on the passages the answers received (k of them, not 10)."""
+    scored = [r for r in rows if r.answer_retrieval]
+    names = list(dict.fromkeys(name for r in scored for name in r.answer_retrieval))
+    out: dict[str, Any] = {
+        name: _avg([r.answer_retrieval.get(name) for r in scored])[0] for name in names
+    }
+    out["n"] = len(scored)
+    return out
+
+
 def hit_curve(rows: Sequence[CaseResult]) -> list[float | None]:
     """Hit@k for k = 1..10 (the share of questions whose evidence is in the top k articles)."""
     scored = [r for r in rows if r.retrieval]
@@ -206,6 +217,7 @@ def summarize(
     ok = [r for r in rows if r.error is None]
     out: dict[str, Any] = {"retrieval": retrieval_metrics(ok)}
     if not retrieval_only:
+        out["answer_retrieval"] = answer_retrieval_metrics(ok)
         out["answer"] = answer_metrics(ok)
         out["refusal"] = refusal_metrics(ok)
         out["citations"] = citation_metrics(ok)

@@ -85,6 +85,11 @@ class CaseResult(BaseModel):
     answer: str | None = None
     refused: bool | None = None
     answer_passages: list[str] = Field(default_factory=list, description="Chunk ids shown.")
+    answer_retrieval: dict[str, float] = Field(
+        default_factory=dict,
+        description="Retrieval metrics of the passages the answer received (after follow-up "
+        "rewriting and date phrases), in retrieval order.",
+    )
     choice: str | None = None
     choice_scores: dict[str, float] = Field(default_factory=dict)
     scores: dict[str, float | None] = Field(default_factory=dict)
@@ -230,7 +235,9 @@ def evaluate_case(
     """Search, ask (and choose) one question and score it."""
     row = _new_row(case, index, run_key)
     t0 = time.perf_counter()
-    passages = assistant.search(case.question, k=max(RETRIEVAL_DEPTH, options.k), until=case.date)
+    passages = assistant.search(
+        case.question, k=max(RETRIEVAL_DEPTH, options.k), until=case.date, as_of=case.date
+    )
     search_ms = (time.perf_counter() - t0) * 1000
     row.passages = [_passage_row(p) for p in passages[:RETRIEVAL_DEPTH]]
     row.retrieved_articles = m.dedupe_articles(p.article_id for p in passages[:RETRIEVAL_DEPTH])
@@ -250,6 +257,13 @@ def evaluate_case(
     row.mode, row.model = answer.mode, answer.model
     row.answer, row.refused = answer.answer, answer.refused
     row.answer_passages = [p.chunk_id for p in answer.passages]
+    if case.evidence:
+        shown = sorted(answer.passages, key=lambda p: (p.rank or p.n, p.n))
+        got = m.dedupe_articles(p.article_id for p in shown)
+        row.answer_retrieval = {
+            f"hit@{k}": m.hit_at_k(got, case.evidence, k) for k in (1, options.k)
+        }
+        row.answer_retrieval[f"mrr@{options.k}"] = m.mrr_at_k(got, case.evidence, options.k)
     row.citations = [c.model_dump(mode="json") for c in answer.citations]
     row.citation_stats = _citation_stats(answer, case)
     row.unsupported_sentences = list(answer.unsupported_sentences)

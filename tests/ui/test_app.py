@@ -90,7 +90,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(make_assistant: Callable[..., Assistant], corpus: Path) -> Assistant:
     """The seed article plus two others, indexed once; returns the extractive Assistant."""
-    a = make_assistant(refuse_threshold=-1.0)
+    a = make_assistant(answer_at=0.0)
     report = a.ingest([str(SEED), str(corpus)])
     assert report.new == 3, report
     return a

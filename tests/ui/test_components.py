@@ -8,7 +8,7 @@ import html
 import re
 from pathlib import Path
 
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, AnswerSentence, Citation, MarkerSpan, Passage
 from tests.conftest import ROOT
 from ui.components import (
     answer_html,
@@ -115,6 +115,29 @@ def test_markers_link_to_cards_and_unknown_numbers_stay_text() -> None:
     assert flagged and visible(flagged.group(1)) == "Bad claim [1]."
 
 
+def test_answer_is_drawn_from_its_sentence_spans() -> None:
+    text = "Iran helped (see 1, 2). Bad claim here {3} and more."
+    helped, bad = text.index("(see 1, 2)"), text.index("{3}")
+    answer = Answer(
+        question="q", standalone_question="q", mode="llm", answer=text,
+        passages=[passage(1), passage(2), passage(3)],
+        # markers in forms the fallback parser does not know: only the spans can link them
+        sentences=[
+            AnswerSentence(start=0, end=23, citations=[1, 2], supported=True,
+                           markers=[MarkerSpan(start=helped, end=helped + 10, numbers=[1, 2])]),
+            AnswerSentence(start=24, end=len(text), citations=[3], supported=False,
+                           markers=[MarkerSpan(start=bad, end=bad + 3, numbers=[3])]),
+        ],
+        unsupported_sentences=["something the text does not hold"],
+    )  # fmt: skip
+    out = answer_html(answer, 4)
+    assert all(f'href="#src-4-{n}"' in out for n in (1, 2, 3))
+    assert "see 1, 2" not in visible(out) and "{3}" not in visible(out)
+    flagged = re.findall(r'<span class="qa-unsupported"[^>]*>(.*?)</span>', out)
+    assert [visible(f) for f in flagged] == ["Bad claim here [3] and more."]
+    assert visible(out).count("Iran helped [1][2].") == 1
+
+
 def test_conversation_markdown_lists_sources_and_errors() -> None:
     quote = "Al-Shammari praised Iran for its help."
     answer = Answer(
@@ -167,3 +190,30 @@ def _stdlib() -> frozenset[str]:
     import sys
 
     return frozenset(sys.stdlib_module_names)
+
+
+def test_short_answer_leads_and_is_bold_inside_its_quote() -> None:
+    from assistant.answer import Answerer
+    from assistant.config import Settings
+    from tests.fakes import HashEmbedder
+
+    p = passage(start=100)
+    answerer = Answerer(Settings(_env_file=None, answer_at=0.0), None, HashEmbedder())
+    final = next(
+        x
+        for x in answerer.stream("q", "What did Al-Shammari praise Iran for?", [p], None, {})
+        if isinstance(x, Answer)
+    )
+    assert final.short_answer is not None
+    body = answer_html(final, 7)
+    lead = re.search(r'<strong class="qa-short">(.*?)</strong>', body)
+    assert lead is not None and html.unescape(re.sub("<[^>]+>", "", lead.group(1))).startswith(
+        final.short_answer.text
+    )
+    assert body.index("qa-short") < body.index("praised")  # the phrase comes first
+    card = card_html(1, 7, final.passages[0], final.citations, final.short_answer)
+    inner = re.search(r"<mark>(.*?)</mark>", card)
+    assert inner is not None and '<strong class="qa-short">' in inner.group(1)
+    assert html.unescape(re.search(r'qa-short">(.*?)</strong>', card).group(1)) == (
+        final.short_answer.text
+    )

@@ -142,3 +142,20 @@ def test_split_sentences_offsets() -> None:
     assert [text[s - 10 : e - 10] for s, e in spans] == [
         "Mr. Smith went to Washington.", "He met the U.S. president on Jan. 5!", "Did he?", "Yes."
     ]  # fmt: skip
+
+
+def test_sentence_spans_carry_their_markers(embedder: HashEmbedder | None) -> None:
+    result = _check(
+        "Zarif met officials in Tokyo. [1] The talks lasted five hours [1][2]. Iran will sign.",
+        embedder,
+    )
+    text = result.text
+    assert [text[s.start : s.end] for s in result.sentences] == [
+        "Zarif met officials in Tokyo. [1]", "The talks lasted five hours [1][2].",
+        "Iran will sign.",
+    ]  # fmt: skip
+    assert [s.citations for s in result.sentences] == [[1], [1, 2], []]
+    assert [s.supported for s in result.sentences] == [True, False, False]  # five; uncited
+    assert [[text[m.start : m.end] for m in s.markers] for s in result.sentences] == [
+        ["[1]"], ["[1]", "[2]"], []
+    ]  # fmt: skip

@@ -123,7 +123,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 def _settings(tmp_path: Path, **kw: Any) -> Settings:
     return Settings(_env_file=None, store_dir=tmp_path / "store", collection="evaltest",
-                    refuse_threshold=0.1, **kw)  # fmt: skip
+                    answer_at=0.0, llm_floor=0.0, **kw)  # fmt: skip
 
 
 def _options(tmp_path: Path, questions: Path, **kw: Any) -> EvalOptions:

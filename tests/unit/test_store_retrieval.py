@@ -72,7 +72,7 @@ def test_delete_removes_from_every_index(make_assistant) -> None:
     a = make_assistant()
     a.ingest([CORPUS])
     assert a.delete("a3") > 0
-    for mode in ("dense", "lexical", "fused"):
+    for mode in ("dense", "lexical", "rrf", "fused"):
         ids = {p.article_id for p in a.search("Otters championship final Costa", k=10, mode=mode)}
         assert "a3" not in ids
     assert a.stats().articles == 3
@@ -82,7 +82,7 @@ def test_delete_removes_from_every_index(make_assistant) -> None:
 def test_search_reports_ranks_scores_and_offsets(make_assistant) -> None:
     a = make_assistant()
     a.ingest([CORPUS])
-    passages = a.search("Which team won the championship final?", k=3)
+    passages = a.search("Which team won the championship final?", k=3, mode="rrf")
     top = passages[0]
     assert top.article_id == "a3"
     assert [p.n for p in passages] == list(range(1, len(passages) + 1))
@@ -95,7 +95,7 @@ def test_search_reports_ranks_scores_and_offsets(make_assistant) -> None:
     assert top.source == "Metro Daily" and top.published == dt.date(2022, 7, 3)
 
 
-@pytest.mark.parametrize("mode", ["fused", "dense", "lexical"])
+@pytest.mark.parametrize("mode", ["fused", "rrf", "dense", "lexical"])
 def test_filters_apply_in_every_mode(make_assistant, mode: str) -> None:
     a = make_assistant()
     a.ingest([CORPUS])

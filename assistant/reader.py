@@ -1,0 +1,508 @@
+"""The extractive reader: the sentences that answer a question and the short answer in them.
+
+Pure functions, no model but the sentence embedder:
+
+- :func:`rank_sentences` scores every readable sentence of the passages by the IDF-weighted
+  share of the question's terms it holds (and its neighbours and title hold), its cosine with the
+  question, whether it holds a phrase of the asked-for type that the question does not already
+  contain, and its passage's retrieval rank.
+- :func:`short_answer` picks, in the best sentences, the phrase of the asked-for type nearest to
+  the question's terms (for "other" questions: the words next to the question's terms that the
+  question does not contain, cut at clause boundaries).
+- :func:`compose` chooses the sentence(s) to quote: the one holding the short answer, and a second
+  only when it adds a phrase of the asked-for type.
+
+Offsets: ``ScoredSentence.start/end`` index ``passage.text``; ``ShortAnswer.start/end`` index
+``passage.text`` too (``sentence_start/sentence_end`` index the sentence, and
+``article_start/article_end`` the article's text).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.citations import STOPWORDS, content_tokens, split_sentences, stem
+from assistant.embeddings import Embedder
+from assistant.models import Passage
+from assistant.phrases import (
+    INDIVIDUAL,
+    AnswerType,
+    Span,
+    answer_type,
+    demonym_variants,
+    person_like,
+    proper_nouns,
+    question_focus,
+    title_before,
+    typed_phrases,
+)
+
+__all__ = [
+    "AnswerType",
+    "ScoredSentence",
+    "ShortAnswer",
+    "answer_type",
+    "compose",
+    "rank_sentences",
+    "short_answer",
+    "typed_phrases",
+]
+
+# Weights of the sentence score, fitted on the fit halves (see benchmarks/bench_reader.py).
+W_TERMS = 0.45  # IDF-weighted share of the question's terms in the sentence
+W_CONTEXT = 0.15  # ... in the sentence, its neighbours and its passage's title
+W_COSINE = 0.35  # cosine(question, sentence) with the bundled embedder
+W_TYPED = 0.15  # the sentence holds a phrase of the asked-for type not in the question
+W_RANK = 0.10  # retrieval rank of the passage: W_RANK / (1 + rank)
+# A second sentence is quoted only when it scores at least this share of the first.
+SECOND_SHARE = 0.9
+# Short answer score: sentence score (relative to the best) + S_NEAR / (1 + words to the nearest
+# question term) + S_PRIOR * (a short span for "other", a person-like name for "who").
+S_NEAR = 0.3
+S_PRIOR = 0.2
+S_EDGE = 0.2  # the question's terms are all on one side of the phrase
+S_NAMED = 0.2  # a capitalised candidate for "what/which NOUN" questions
+S_FOCUS = 0.2  # the candidate holds the noun of "which NOUN" ("Southwest Airlines")
+S_CONFLICT = 0.3  # a name the passages give a title naming another country or body
+TOP_SENTENCES = 5
+
+_WORD = re.compile(r"[\w'’\-]+|[^\w\s]")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_CLAUSE_BREAK = frozenset(
+    _words(
+        """, ; : ( ) [ ] — – " “ ” which who whom whose that because while although though whereas
+        when where after before since until unless if and but or so as"""
+    )
+)
+
+
+@dataclass
+class ScoredSentence:
+    """A sentence of a passage (``passage.text[start:end]``) and how well it answers."""
+
+    passage: Passage
+    start: int
+    end: int
+    score: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.start : self.end]
+
+
+@dataclass
+class ShortAnswer:
+    """The phrase that answers, inside one ranked sentence."""
+
+    text: str
+    kind: AnswerType
+    sentence: int  # index into the ranked list
+    passage: Passage
+    start: int  # offsets into passage.text
+    end: int
+    sentence_start: int  # offsets into the sentence's text
+    sentence_end: int
+    score: float = 0.0
+
+    @property
+    def article_start(self) -> int:
+        return self.passage.start + self.start
+
+    @property
+    def article_end(self) -> int:
+        return self.passage.start + self.end
+
+
+def _readable(text: str) -> bool:
+    return 25 <= len(text) <= 600 and len(text.split()) >= 4 and bool(re.search(r"[a-z]", text))
+
+
+def _idf(docs: Sequence[set[str]]) -> dict[str, float]:
+    df: dict[str, int] = {}
+    for doc in docs:
+        for token in doc:
+            df[token] = df.get(token, 0) + 1
+    n = len(docs)
+    return {t: math.log(1.0 + (n + 1) / (c + 0.5)) for t, c in df.items()}
+
+
+def _question_terms(question: str) -> set[str]:
+    return set(content_tokens(question_focus(question))) | set(content_tokens(question))
+
+
+def _new_phrases(kind: AnswerType, text: str, asked: set[str]) -> list[Span]:
+    """Typed phrases of ``text`` that say something the question does not (not all its words)."""
+    out = []
+    for s, e in typed_phrases(kind, text):
+        tokens = set(content_tokens(text[s:e]))
+        if tokens and not all(demonym_variants(t) & asked for t in tokens):
+            out.append((s, e))
+    return out
+
+
+_THING = re.compile(
+    r"\b(?:what|which)\s+(?!(?:is|are|was|were|did|do|does|has|have|had|will|would|can|could|"
+    r"should|kind|type|sort|happens?|happened)\b)[a-z]",
+    re.IGNORECASE,
+)
+
+
+_QUOTED = re.compile(r"[“\"‘]([^”\"’\n]{2,80})[”\"’]")
+
+
+def _focus_nouns(question: str) -> set[str]:
+    """Stems of the words after "which"/"what" naming what is asked ("Which airline ..." ->
+    {"airlin"}, "which national park" -> {"nation", "park"})."""
+    m = re.search(
+        r"\b(?:what|which|name\s+the)\s+((?:[\w\-]+\s+){0,2}[\w\-]+)",
+        question_focus(question),
+        re.I,
+    )
+    if not m:
+        return set()
+    words = []
+    for word in m.group(1).split():
+        if word.lower() in STOPWORDS or re.fullmatch(r"(?:is|are|was|were|did|do|does)", word):
+            break
+        words.append(word)
+    return set(content_tokens(" ".join(words)))
+
+
+def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> list[Span]:
+    """Candidate short answers in a sentence for a question of type ``kind``."""
+    if kind is AnswerType.PLACE:  # places are names; a place cue ("in", "from") is a prior
+        return _new_phrases(AnswerType.PERSON, text, asked)
+    if kind is not AnswerType.OTHER:
+        return _new_phrases(kind, text, asked)
+    dated = typed_phrases(AnswerType.DATE, text)
+    out = [c for c in _clause_candidates(text, asked) if c not in dated]
+    if thing:  # "which show": names and quoted titles
+        named = _new_phrases(AnswerType.PERSON, text, asked)
+        quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+        out += [c for c in named + quoted if c not in out]
+    return out
+
+
+def rank_sentences(
+    question: str, passages: Sequence[Passage], embedder: Embedder | None
+) -> list[ScoredSentence]:
+    """All readable sentences of the passages, best first (ties keep passage order)."""
+    sentences: list[ScoredSentence] = []
+    for passage in passages:
+        for s, e in split_sentences(passage.text):
+            if _readable(passage.text[s:e]):
+                sentences.append(ScoredSentence(passage, s, e))
+    if not sentences:
+        return []
+    kind = answer_type(question)
+    tokens = [set(content_tokens(x.text)) for x in sentences]
+    idf = _idf(tokens)
+    asked = _question_terms(question)
+    total = sum(idf.get(t, 1.0) for t in asked) or 1.0
+
+    def recall(bag: set[str]) -> float:
+        return sum(idf.get(t, 1.0) for t in asked & bag) / total
+
+    rank = {p.n: i for i, p in enumerate(sorted(passages, key=lambda p: -p.score))}
+    cosine = np.zeros(len(sentences))
+    if embedder is not None:
+        vectors = np.asarray(embedder.embed_documents([x.text for x in sentences]))
+        cosine = vectors @ np.asarray(embedder.embed_query(question_focus(question)))
+    for i, sent in enumerate(sentences):
+        context = set(tokens[i]) | set(content_tokens(sent.passage.title))
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentences) and sentences[j].passage is sent.passage:
+                context |= tokens[j]
+        typed = 0.0
+        if kind is not AnswerType.OTHER:
+            typed = 1.0 if _new_phrases(kind, sent.text, asked) else 0.0
+        sent.features = {
+            "terms": recall(tokens[i]),
+            "context": recall(context),
+            "cosine": float(cosine[i]),
+            "typed": typed,
+            "rank": 1.0 / (1 + rank[sent.passage.n]),
+        }
+        sent.score = (
+            W_TERMS * sent.features["terms"]
+            + W_CONTEXT * sent.features["context"]
+            + W_COSINE * sent.features["cosine"]
+            + W_TYPED * typed
+            + W_RANK * sent.features["rank"]
+        )
+    order = sorted(range(len(sentences)), key=lambda i: -sentences[i].score)
+    return [sentences[i] for i in order]
+
+
+def _token_spans(text: str) -> list[Span]:
+    return [(m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
+    out = []
+    for s, e in spans:
+        word = text[s:e]
+        out.append(
+            bool(word[0].isalnum()) and word.lower() not in STOPWORDS and stem(word) in asked
+        )
+    return out
+
+
+def _closeness(
+    span: Span, spans: list[Span], hit: list[bool], weight: list[float], total: float
+) -> tuple[float, float]:
+    """(nearness, edge) of a phrase to the question's terms in its sentence.
+
+    ``spans`` are the sentence's content-word tokens, ``hit`` which of them the question holds
+    and ``weight`` their IDF. Nearness = the IDF-weighted sum of ``1 / (1 + words between)`` over
+    the question's terms, divided by ``total`` (the weight of all of them); ``edge`` = 1 when the
+    question's terms are all on one side of the phrase: words between two of them usually restate
+    the question ("tourism *was dealt major blows* in the late 19th century by yellow fever").
+    """
+    if not any(hit):
+        return 0.0, 0.0
+    first = next((i for i, (s, _) in enumerate(spans) if s >= span[0]), len(spans))
+    last = max(first, next((i for i, (_, e) in enumerate(spans) if e >= span[1]), len(spans)))
+    near, before, behind = 0.0, False, False
+    for p, (h, w) in enumerate(zip(hit, weight, strict=True)):
+        if not h or first <= p <= last:
+            continue
+        gap = first - p - 1 if p < first else p - last - 1
+        near += w / (1.0 + max(0, gap))
+        before, behind = before or p < first, behind or p > last
+    return min(1.0, near / (total or 1.0)), float(before != behind)
+
+
+_PREPOSITIONS = frozenset(
+    _words("of in on at for with by from to against into over under about between during after")
+)
+
+
+def _clause_candidates(text: str, asked: set[str]) -> list[Span]:
+    """Runs of words next to the question's terms that the question does not contain, cut at
+    punctuation and clause words, without leading/trailing function words; a long run also
+    gives its part before the first preposition ("the Treaty of Paris" and "the Treaty")."""
+    spans = _token_spans(text)
+    hit = _matches(text, spans, asked)
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, (s, e) in enumerate(spans):
+        if hit[i] or text[s:e].lower() in _CLAUSE_BREAK:
+            if current:
+                runs.append(current)
+            current = []
+            continue
+        current.append(i)
+    if current:
+        runs.append(current)
+    pieces = []
+    for run in runs:
+        pieces.append(run)
+        cut = next(
+            (
+                k
+                for k, i in enumerate(run)
+                if k > 0 and text[slice(*spans[i])].lower() in _PREPOSITIONS
+            ),
+            None,
+        )
+        if cut is not None and len(run) > 4:
+            pieces.append(run[:cut])
+    out = []
+    for run in pieces:
+        while run and text[slice(*spans[run[0]])].lower() in STOPWORDS:
+            run = run[1:]
+        while run and (
+            text[slice(*spans[run[-1]])].lower() in STOPWORDS
+            or not text[slice(*spans[run[-1]])][0].isalnum()
+        ):
+            run = run[:-1]
+        if run and (spans[run[0]][0], spans[run[-1]][1]) not in out:
+            out.append((spans[run[0]][0], spans[run[-1]][1]))
+    return out
+
+
+def _full_names(ranked: Sequence[ScoredSentence]) -> dict[str, tuple[int, int, int]]:
+    """Surname (lower case) -> (sentence index, start, end) of the best-ranked person-like full
+    name ending with it ("al-shammari" -> "Najah Hassan Ali Al-Shammari")."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for index, sent in enumerate(ranked):
+        for s, e in typed_phrases(AnswerType.PERSON, sent.text):
+            phrase = sent.text[s:e]
+            if person_like(phrase):
+                out.setdefault(phrase.split()[-1].lower(), (index, s, e))
+    return out
+
+
+def _conflicting_names(question: str, ranked: Sequence[ScoredSentence]) -> set[str]:
+    """Surnames (lower case) written somewhere in the passages with a title naming another
+    country or body than the question does: asked "Who is Iraq's defense minister?", the
+    "Defense Minister of Iran ... Amir Hatami" is not the answer, in any sentence."""
+    asked_names = proper_nouns(" " + question_focus(question))
+    if not asked_names:
+        return set()
+    asked = _question_terms(question)
+    out = set()
+    for sent in ranked:
+        text = sent.text
+        for span in typed_phrases(AnswerType.PERSON, text):
+            title = title_before(text, span)
+            if not title:
+                continue
+            named = {t for t in proper_nouns(" " + title)}
+            other = {
+                t
+                for t in named
+                if not any(demonym_variants(t) & demonym_variants(a) for a in asked)
+            }
+            missing = {
+                t
+                for t in asked_names
+                if not any(demonym_variants(t) & demonym_variants(n) for n in named)
+            }
+            if other and missing:
+                out.add(text[span[0] : span[1]].split()[-1].lower())
+    return out
+
+
+def _counted(question: str) -> set[str]:
+    """The stem of what "how many ..." counts ("How many electorates ..." -> {"elector"})."""
+    m = re.search(r"\bhow\s+many\s+([\w\-]+)", question_focus(question), re.IGNORECASE)
+    return set(content_tokens(m.group(1))) if m else set()
+
+
+def _size_prior(words: int) -> float:
+    """Short answers are a few words long: 1 for 2-4 words, less for 1 and for long runs."""
+    if words <= 1:
+        return 0.7
+    return 1.0 if words <= 4 else 1.0 / (1.0 + 0.25 * (words - 4))
+
+
+def short_answer(
+    question: str, ranked: Sequence[ScoredSentence], top: int = TOP_SENTENCES
+) -> ShortAnswer | None:
+    """The phrase that best answers the question in the ``top`` best sentences, or None."""
+    if not ranked:
+        return None
+    kind = answer_type(question)
+    asked = _question_terms(question)
+    thing = kind is AnswerType.OTHER and bool(_THING.search(question_focus(question)))
+    individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
+    counted = _counted(question) if kind is AnswerType.NUMBER else set()
+    focus = _focus_nouns(question)
+    best: tuple[float, int, Span] | None = None
+    lead = ranked[0].score or 1.0
+    idf = _idf([set(content_tokens(x.text)) for x in ranked])
+    total = sum(idf.get(t, 1.0) for t in asked)
+    conflicted: set[str] = set()
+    proper: set[str] = set()
+    full: dict[str, tuple[int, int, int]] = {}
+    surnames: set[str] = set()
+    if kind is AnswerType.PERSON:
+        conflicted = _conflicting_names(question, ranked)
+        proper = set().union(*(proper_nouns(" " + x.text) for x in ranked[: 4 * top]))
+        full = _full_names(ranked[: 4 * top])
+        surnames = set(full)
+    for index, sent in enumerate(ranked[:top]):
+        text = sent.text
+        spans = [
+            w
+            for w in _token_spans(text)
+            if text[w[0]].isalnum() and text[w[0] : w[1]].lower() not in STOPWORDS
+        ]
+        hit = _matches(text, spans, asked)
+        weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
+        places = set(typed_phrases(AnswerType.PLACE, text)) if kind is AnswerType.PLACE else set()
+        for span in _candidates(kind, text, asked, thing):
+            near, edge = _closeness(span, spans, hit, weight, total)
+            phrase = text[span[0] : span[1]]
+            if (
+                proper
+                and " " not in phrase
+                and (demonym_variants(stem(phrase)) - {stem(phrase)}) & proper
+            ):
+                continue  # a demonym ("Iraqi" next to "Iraq") describes, it does not name
+            prior = 0.0
+            if kind is AnswerType.OTHER:
+                prior = _size_prior(len(phrase.split()))
+                if thing and phrase[0].isupper():
+                    prior += S_NAMED
+            elif counted:
+                prior = 1.0 if counted & set(content_tokens(phrase)) else 0.0
+            elif kind is AnswerType.PLACE:
+                prior = 1.0 if span in places else 0.0
+            elif individual:
+                prior = 1.0 if person_like(phrase) or phrase.lower() in surnames else 0.0
+            score = sent.score / lead + S_NEAR * near + S_EDGE * edge + S_PRIOR * prior
+            if focus & set(content_tokens(phrase)):
+                score += S_FOCUS  # "Which airline ...?" -> "Southwest Airlines"
+            if kind is AnswerType.PERSON and phrase.split()[-1].lower() in conflicted:
+                score -= S_CONFLICT
+            if best is None or score > best[0]:
+                best = (score, index, span)
+    if best is None:
+        return None
+    score, index, (s, e) = best
+    sent = ranked[index]
+    if kind is AnswerType.PERSON and sent.text[s:e].lower() in full:
+        # name the person in full where the passages do ("Al-Shammari" -> "Najah ... Al-Shammari")
+        index, s, e = full[sent.text[s:e].lower()]
+        sent = ranked[index]
+    return ShortAnswer(
+        text=sent.text[s:e],
+        kind=kind,
+        sentence=index,
+        passage=sent.passage,
+        start=sent.start + s,
+        end=sent.start + e,
+        sentence_start=s,
+        sentence_end=e,
+        score=round(score, 4),
+    )
+
+
+def compose(
+    question: str, ranked: Sequence[ScoredSentence], short: ShortAnswer | None
+) -> list[int]:
+    """Indices into ``ranked`` of the sentences to quote: the short answer's sentence first, and
+    a second (close in score, holding a phrase of the asked-for type that the first does not)
+    only when it adds the asked-for information."""
+    if not ranked:
+        return []
+    first = short.sentence if short is not None else 0
+    kind = answer_type(question)
+    asked = _question_terms(question)
+    conflicted = _conflicting_names(question, ranked) if kind is AnswerType.PERSON else set()
+    individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
+
+    def answers(text: str) -> set[str]:
+        found = {text[s:e] for s, e in _new_phrases(kind, text, asked)}
+        if kind is AnswerType.PERSON:
+            found = {f for f in found if f.split()[-1].lower() not in conflicted}
+            if individual:
+                found = {f for f in found if person_like(f)}
+        return {f.lower() for f in found}
+
+    have = answers(ranked[first].text) | ({short.text.lower()} if short else set())
+    floor = SECOND_SHARE * ranked[first].score
+    for i, sent in enumerate(ranked[:TOP_SENTENCES]):
+        if i == first or sent.score < floor:
+            continue
+        if kind is AnswerType.OTHER:
+            if short is None:
+                return [first, i]
+            break
+        if answers(sent.text) - have:
+            return [first, i]
+    return [first]
