@@ -145,8 +145,9 @@ class _Retrying:
             for attempt in range(self._tries):
                 try:
                     return attr(*args, **kwargs)
-                except InternalError:
-                    if attempt == self._tries - 1:
+                except InternalError as exc:
+                    # "Error finding id": a chunk deleted by a concurrent writer; retrying waits in vain
+                    if attempt == self._tries - 1 or "Error finding id" in str(exc):
                         raise
                     time.sleep(0.2 * 2**attempt)
             return None  # pragma: no cover - the loop returns or raises

@@ -27,6 +27,7 @@ from assistant.models import Passage, StoryCopy
 if TYPE_CHECKING:
     from assistant.store import ChunkStore
 
+MAX_DAYS_APART = 7  # a text republished later is another item, not another outlet's copy
 LEAD_CHUNKS = 2  # the lead compared: the first two chunks (a standing intro is not enough)
 NUM_PERM = 64
 SHINGLE = 3
@@ -88,7 +89,11 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
-def group(sketches: Sequence[np.ndarray], threshold: float = THRESHOLD) -> list[int]:
+def group(
+    sketches: Sequence[np.ndarray],
+    threshold: float = THRESHOLD,
+    dates: Sequence[dt.date | None] | None = None,
+) -> list[int]:
     """For each item, the index of the first earlier item it copies (itself when none).
 
     Items are in rank order, so a story is represented by its best-ranked copy.
@@ -102,6 +107,13 @@ def group(sketches: Sequence[np.ndarray], threshold: float = THRESHOLD) -> list[
         rep = i
         if heads:
             agree = (matrix[heads] == matrix[i]).mean(axis=1)
+            if dates is not None:  # copies run within days of each other (or both are undated)
+                for h_pos, h in enumerate(heads):
+                    d, e = dates[h], dates[i]
+                    if (d is None) != (e is None) or (
+                        d is not None and e is not None and abs((d - e).days) > MAX_DAYS_APART
+                    ):
+                        agree[h_pos] = 0.0
             best = int(np.argmax(agree))
             if agree[best] >= threshold:
                 rep = heads[best]
@@ -176,7 +188,11 @@ def find_copies(
     {article id: its first chunk's metadata})``."""
     leads, article_of = lead_texts(store, chunk_ids)
     ranked = [a for a in dict.fromkeys(article_of.get(c) for c in chunk_ids) if a in leads]
-    owner = group([_cached_sketch(*leads[aid]) for aid in ranked], threshold)  # type: ignore[index]
+    owner = group(
+        [_cached_sketch(*leads[aid]) for aid in ranked],  # type: ignore[index]
+        threshold,
+        [_day(leads[aid][1]) for aid in ranked],  # type: ignore[index]
+    )
     reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}
     return reps, {aid: meta for aid, (_, meta) in leads.items()}  # type: ignore[misc]
 
@@ -189,7 +205,11 @@ def fold_ranked(
     (for ``Passage.also_in``)."""
     leads, article_of = lead_texts(store, chunk_ids)
     ranked = [a for a in dict.fromkeys(article_of.get(c) for c in chunk_ids) if a in leads]
-    owner = group([_cached_sketch(*leads[a]) for a in ranked], threshold)  # type: ignore[index]
+    owner = group(
+        [_cached_sketch(*leads[a]) for a in ranked],  # type: ignore[index]
+        threshold,
+        [_day(leads[a][1]) for a in ranked],  # type: ignore[index]
+    )
     reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}
     copies: dict[str, list[StoryCopy]] = {}
     for aid, rep in reps.items():
@@ -213,7 +233,12 @@ def fold_copies(
     ranked = [p.chunk_id for p in passages] + list(candidates)
     if len(ranked) < 2:
         return list(passages)
-    reps, metas = find_copies(ranked, store, threshold)
+    try:
+        reps, metas = find_copies(ranked, store, threshold)
+    except Exception as exc:  # a chunk deleted meanwhile by a concurrent writer: show as ranked
+        if "Error finding id" not in str(exc):
+            raise
+        return list(passages)
     copies: dict[str, list[StoryCopy]] = {}
     for aid, rep in reps.items():
         if rep != aid:
@@ -224,6 +249,13 @@ def fold_copies(
         p.model_copy(update={"n": n, "also_in": copies.get(p.article_id, [])})
         for n, p in enumerate(kept, start=1)
     ]
+
+
+def _day(meta: dict[str, Any]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(meta["published"])) if meta.get("published") else None
+    except ValueError:
+        return None
 
 
 def _copy(article_id: str, meta: dict) -> StoryCopy:

@@ -142,3 +142,13 @@ def test_the_lead_is_the_first_two_chunks_read_by_id(make_assistant) -> None:
     expected = article.text[chunks[0].start : chunks[LEAD_CHUNKS - 1].end]
     assert " ".join(text.split()) == " ".join(expected.split())
     assert article_of == {chunks[-1].id: "long"}
+
+
+def test_the_same_text_published_months_apart_is_not_a_copy() -> None:
+    import datetime as dt
+
+    a = sketch("\n\n".join(WIRE))
+    assert group([a, a.copy()], dates=[dt.date(2022, 6, 1), dt.date(2022, 6, 3)]) == [0, 0]
+    assert group([a, a.copy()], dates=[dt.date(2021, 3, 1), dt.date(2022, 6, 3)]) == [0, 1]
+    assert group([a, a.copy()], dates=[None, dt.date(2022, 6, 3)]) == [0, 1]
+    assert group([a, a.copy()], dates=[None, None]) == [0, 0]
