@@ -113,8 +113,11 @@ def passage_json(p: Passage) -> dict[str, Any]:
 @handle_errors
 def ingest(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Files or folders (txt, md, html, jsonl, json, csv, rss/atom)."),
+        list[str],
+        typer.Argument(
+            help="Files, folders (txt, md, html, jsonl, json, csv, rss/atom) or http(s) URLs "
+            "of article pages and RSS/Atom feeds."
+        ),
     ],
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -140,6 +143,8 @@ def ingest(
         report = assistant.ingest([str(p) for p in paths], progress=update)
     for failure in report.failed:
         err.print(f"failed: {escape(str(failure))}")
+    for url in report.not_modified:
+        err.print(f"[dim]not modified since the last poll: {escape(url)}[/]")
     if json_out:
         _dump(report.model_dump(mode="json"))
     else:
@@ -295,6 +300,62 @@ def print_answer(answer: Answer, reprint: bool = True) -> None:
         if c.url:
             out.print(f"    {escape(c.url)}")
         out.print(f"    “{escape(c.quote)}” [dim](chars {c.start}–{c.end})[/]")
+
+
+# --- timeline / watch (following the news) -----------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def timeline(
+    query: Annotated[str, typer.Argument(help="The story to follow, e.g. 'plastic treaty'.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Events (stories) at most.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How a story developed: one dated, quoted sentence per story, oldest first."""
+    result = _assistant().timeline(
+        query, parse_date(since, "--since"), parse_date(until, "--until"), k
+    )
+    if json_out:
+        data = result.model_dump(mode="json")
+        for event in data["events"]:
+            if not event.get("also_in"):
+                event.pop("also_in", None)
+        _dump(data)
+        return
+    if not result.events:
+        out.print("no dated articles match")
+    for ev in result.events:
+        outlets = ", ".join(c.source or c.article_id for c in ev.also_in)
+        also = f" [dim](also reported by {escape(outlets)})[/]" if outlets else ""
+        out.print(
+            f"[bold]{ev.date}[/]  {escape(ev.title or ev.article_id)} — {escape(ev.source or 'unknown outlet')}{also}"
+        )
+        out.print(f"    “{escape(ev.quote)}” [dim](chars {ev.start}–{ev.end})[/]")
+        if ev.url:
+            out.print(f"    {escape(ev.url)}")
+
+
+@app.command()
+@handle_errors
+def watch(
+    feeds_file: Annotated[Path, typer.Argument(help="One feed URL per line; # starts a comment.")],
+    every: Annotated[str, typer.Option(help="Poll interval, e.g. 30s, 15m, 2h.")] = "15m",
+    max_polls: Annotated[
+        int | None, typer.Option("--max-polls", min=1, help="Stop after this many polls.")
+    ] = None,
+) -> None:
+    """Poll feeds and ingest new items until Ctrl-C (state kept in the store folder)."""
+    code = _assistant().watch(
+        feeds_file,
+        every,
+        max_polls,
+        out=lambda line: out.print(escape(line)),
+        err=lambda line: err.print(escape(line)),
+    )
+    raise typer.Exit(code)
 
 
 # --- stats / delete / ui -----------------------------------------------------------------------

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant import __version__
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -130,6 +132,30 @@ class Settings(BaseSettings):
     ui_host: str = Field(default="127.0.0.1", description="Address the Streamlit UI binds to.")
     ui_port: int = Field(default=8501, description="Port of the Streamlit UI.")
 
+    # --- fetching URLs and feeds (assistant/ingest/fetch.py) ------------------------------
+    fetch_timeout: float = Field(
+        default=15.0, gt=0, description="Seconds to connect, and between bytes, per HTTP request."
+    )
+    fetch_max_bytes: int = Field(
+        default=5_000_000, ge=1024, description="Largest page or feed read; bigger is a failure."
+    )
+    fetch_retries: int = Field(
+        default=3, ge=0, description="Retries on HTTP 429/5xx and failed connections, with backoff."
+    )
+    fetch_backoff: float = Field(
+        default=1.0, ge=0, description="First retry wait in seconds (doubles each time)."
+    )
+    fetch_max_wait: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest Retry-After honoured; a server asking for more is a failure.",
+    )
+    fetch_max_redirects: int = Field(default=5, ge=0, description="Redirects followed per URL.")
+    user_agent: str = Field(
+        default=f"news-assistant/{__version__} (+https://pypi.org/project/news-assistant/)",
+        description="User-Agent of every request; robots.txt rules for 'news-assistant' apply.",
+    )
+
     @field_validator("embeddings")
     @classmethod
     def _check_embeddings(cls, value: str) -> str:
@@ -163,3 +189,8 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json", exclude={"llm_api_key"})
         data["llm_api_key_set"] = self.llm_api_key is not None
         return data
+
+    @property
+    def feeds_dir(self) -> Path:
+        """HTTP validators (ETag / Last-Modified) and the watch state, beside the store."""
+        return self.store_dir / "feeds"

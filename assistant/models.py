@@ -99,6 +99,15 @@ class Chunk(BaseModel):
         return sha1(self.text)
 
 
+class StoryCopy(BaseModel):
+    """Another article carrying the same story (a wire copy, lightly edited)."""
+
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+
+
 class Passage(BaseModel):
     """A retrieved chunk, numbered as shown to the reader and the LLM."""
 
@@ -120,6 +129,10 @@ class Passage(BaseModel):
         default=None,
         description="Position in the retrieval ranking (1 = best), kept when the "
         "answer renumbers its sources in citation order.",
+    )
+    also_in: list[StoryCopy] = Field(
+        default_factory=list,
+        description="Near-duplicate copies of the same story from other outlets (shown once).",
     )
 
 
@@ -242,6 +255,9 @@ class IngestReport(BaseModel):
     chunks_embedded: int = Field(default=0, description="Embeddings computed (dedup skips some).")
     seconds: float = 0.0
     seconds_embedding: float = 0.0
+    not_modified: list[str] = Field(
+        default_factory=list, description="URLs whose server answered 304 (nothing new)."
+    )
 
 
 class Stats(BaseModel):
@@ -252,3 +268,22 @@ class Stats(BaseModel):
     latest: dt.date | None
     embedding_model: str
     collection: str
+
+
+class TimelineEvent(BaseModel):
+    """One story on a timeline: its date and one quoted sentence (offsets index article text)."""
+
+    date: dt.date
+    article_id: str
+    title: str = ""
+    source: str | None = None
+    url: str | None = None
+    quote: str
+    start: int = Field(description="Offset of the quote in the article text.")
+    end: int
+    also_in: list[StoryCopy] = Field(default_factory=list)
+
+
+class Timeline(BaseModel):
+    query: str
+    events: list[TimelineEvent] = Field(default_factory=list)

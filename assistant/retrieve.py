@@ -132,7 +132,7 @@ class Retriever:
 
         dense_rank = {cid: r for r, cid in enumerate(dense_ids, start=1)}
         lex_rank = {cid: r for r, cid in enumerate(lexical_ids, start=1)}
-        return [
+        passages = [
             _passage(
                 n,
                 hits_by_id[cid],
@@ -143,6 +143,11 @@ class Retriever:
             )
             for n, cid in enumerate(chosen, start=1)
         ]
+        # --- one story, many outlets (assistant/stories.py): near-copies shown once, with
+        # the other outlets in also_in (candidates past the top k included) ---
+        from assistant.stories import fold_copies
+
+        return fold_copies(passages, self.store, order(fused)[: k * 8])
 
     def _news_scores(
         self,

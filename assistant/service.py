@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -25,6 +26,7 @@ from assistant.models import (
     IngestReport,
     Passage,
     Stats,
+    Timeline,
     Turn,
     origin_path,
 )
@@ -178,17 +180,41 @@ class Assistant:
         self,
         paths: Sequence[str | Path],
         progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
         *,
         content_ids: bool = False,
     ) -> IngestReport:
-        """Load files/folders and index them; bad inputs are reported, the rest lands.
+        """Load files/folders/URLs and index them; bad inputs are reported, the rest lands.
 
+        ``stop`` (set e.g. on Ctrl-C) ends reading URLs between two items; what was read lands.
         ``content_ids``: a file without an id or url of its own is named by its content, not
         its path (uploads, whose temporary paths mean nothing).
         """
         from assistant.ingest import iter_articles
 
-        return self.ingest_articles(iter_articles(paths, content_ids=content_ids), progress)
+        if not any(
+            isinstance(p, str) and p.lower().startswith(("http://", "https://")) for p in paths
+        ):
+            return self.ingest_articles(iter_articles(paths, content_ids=content_ids), progress)
+        from assistant.ingest.fetch import Fetcher
+        from assistant.ingest.remote import UrlReader
+
+        fetcher = Fetcher(self.settings)
+        reader = UrlReader(fetcher, self._stored_articles, stop)
+        try:
+            articles = iter_articles(paths, urls=reader, content_ids=content_ids)
+            report = self.ingest_articles(articles, progress)
+            fetcher.commit()  # validators only once the articles they stand for are stored
+        finally:
+            fetcher.close()
+        report.unchanged += reader.unchanged
+        report.not_modified = list(reader.not_modified)
+        return report
+
+    def _stored_articles(self, article_ids: list[str]) -> set[str]:
+        """Those of ``article_ids`` stored whole (a half-written one is read again)."""
+        states = self.store.article_states(article_ids)
+        return {aid for aid, state in states.items() if state.chunks == state.expected}
 
     def ingest_articles(
         self, items: Iterable[Article | Failure], progress: ProgressFn | None = None
@@ -485,6 +511,33 @@ class Assistant:
         from assistant.judging import judge_answer
 
         return judge_answer(model, answer)
+
+    def timeline(
+        self,
+        query: str,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        k: int = 10,
+    ) -> Timeline:
+        """One dated, quoted event per story about ``query`` (copies merged), oldest first."""
+        from assistant.timeline import build_timeline
+
+        return build_timeline(self, clean_question(query), since, until, k)
+
+    def watch(
+        self,
+        feeds_file: str | Path,
+        every: str | float = "15m",
+        max_polls: int | None = None,
+        out: Callable[[str], Any] = print,
+        err: Callable[[str], Any] = print,
+    ) -> int:
+        """Poll the feeds of ``feeds_file`` every ``every`` ('15m', or seconds) and ingest new
+        items until Ctrl-C or ``max_polls`` polls (see ``assistant.watch``); returns 0."""
+        from assistant.watch import parse_every, run_watch
+
+        seconds = parse_every(every) if isinstance(every, str) else float(every)
+        return run_watch(self, Path(feeds_file), seconds, max_polls, out=out, err=err)
 
 
 class _LazyEmbedder:

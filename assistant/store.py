@@ -152,12 +152,15 @@ class _Retrying:
             from tenacity import (
                 Retrying,
                 retry_if_exception_type,
+                retry_if_not_exception_message,
                 stop_after_attempt,
                 wait_exponential,
             )
 
             retrying = Retrying(
-                retry=retry_if_exception_type(InternalError),
+                # "Error finding id": a chunk deleted by a concurrent writer; retrying waits in vain
+                retry=retry_if_exception_type(InternalError)
+                & retry_if_not_exception_message(match=r"(?s).*Error finding id"),
                 stop=stop_after_attempt(self._tries),
                 wait=wait_exponential(multiplier=0.2),  # 0.2 s, 0.4 s, 0.8 s, ...
                 reraise=True,

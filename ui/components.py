@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from assistant.models import Answer, Citation, Passage, ShortAnswer
+from assistant.models import Answer, Citation, Passage, ShortAnswer, StoryCopy
 
 # [1]  [1, 2]  [1][3] — the canonical markers the answerer leaves in the answer text. Used only for
 # answers without ``answer.sentences`` (made before the checker returned sentence spans): the UI
@@ -48,6 +48,9 @@ CSS = """<style>
 .qa-passage{font-size:.88rem;line-height:1.5;white-space:normal}
 .qa-passage mark{background:rgba(255,214,0,.55);color:inherit;padding:0 .1em;border-radius:.15em}
 .qa-weak{font-size:.75rem;color:rgb(200,60,40);margin-top:.25rem}
+.qa-also{font-size:.78rem;opacity:.85;margin-top:.3rem}
+.qa-event{border-left:3px solid rgba(80,140,255,.6);padding:.2rem .7rem;margin:.5rem 0}
+.qa-event-date{font-weight:700;font-size:.85rem}
 </style>"""
 
 
@@ -386,10 +389,18 @@ def card_html(
         f'<div class="qa-meta">{_meta_html(source, published, url)}</div>',
         f'<div class="qa-passage">{body}</div>',
     ]
+    if passage is not None and passage.also_in:
+        parts.append(also_in_html(passage.also_in))
     if weak and len(weak) == len(citations):
         parts.append('<div class="qa-weak">&#9888; weak support for the cited sentence</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def also_in_html(copies: Sequence[StoryCopy]) -> str:
+    """'also reported by' and the other outlets of the story, linked when their url is http(s)."""
+    names = [_link(c.url, c.source or c.article_id) for c in copies]
+    return f'<div class="qa-also">also reported by {", ".join(names)}</div>'
 
 
 def cited_numbers(answer: Answer) -> list[int]:

@@ -32,6 +32,7 @@ from .components import (
     streaming_html,
 )
 from .sidebar import Filters, render_conversation_block, render_sidebar
+from .timeline import render_timeline
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -77,6 +78,9 @@ def main(assistant_factory: AssistantFactory | None = None) -> None:
         st.error(f"The article store cannot be read: {state.md_escape(stats_error)}")
     elif stats is not None and stats.articles == 0:
         st.info(EMPTY_STORE_HINT)
+
+    if stats is not None and stats.articles:
+        render_timeline(assistant, filters)  # ui/timeline.py
 
     for turn in state.turns():
         render_turn(assistant, turn)

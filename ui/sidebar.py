@@ -12,7 +12,7 @@ from assistant.models import IngestReport, Stats
 
 from . import state
 from .components import conversation_markdown
-from .upload import UPLOAD_TYPES, ingest_uploads, summary_line
+from .upload import UPLOAD_TYPES, ingest_uploads, ingest_url, summary_line
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -114,6 +114,22 @@ def _upload_block(assistant: Assistant) -> None:
                 lambda done, text: bar.progress(done, text=text),
             )
         except Exception as exc:  # a bad upload never breaks the page
+            st.session_state[state.INGEST_RESULT] = ("error", state.one_line(exc), [])
+        else:
+            st.session_state[state.INGEST_RESULT] = _result(report)
+        st.session_state[state.UPLOAD_GEN] = st.session_state.get(state.UPLOAD_GEN, 0) + 1
+        st.rerun()
+    url = st.text_input(
+        "Or a page or feed URL",
+        key=f"url-{st.session_state.get(state.UPLOAD_GEN, 0)}",
+        placeholder="https://…",
+        help="An article page or an RSS/Atom feed; a feed's items are fetched one by one.",
+    )
+    if st.button("Fetch and add", key="ingest-url", disabled=not (url or "").strip()):
+        bar = st.progress(0.0, text="fetching…")
+        try:
+            report = ingest_url(assistant, url, lambda done, text: bar.progress(done, text=text))
+        except Exception as exc:  # a bad URL never breaks the page
             st.session_state[state.INGEST_RESULT] = ("error", state.one_line(exc), [])
         else:
             st.session_state[state.INGEST_RESULT] = _result(report)

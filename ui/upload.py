@@ -111,3 +111,24 @@ def _relative(path: str, folder: Path) -> str:
         return str(Path(path).relative_to(folder))
     except ValueError:
         return Path(path).name if path.startswith(str(folder)) else path
+
+
+def ingest_url(
+    assistant: Assistant, url: str, progress: ProgressCallback | None = None
+) -> IngestReport:
+    """An article page or an RSS/Atom feed URL, fetched and ingested by ``Assistant.ingest``
+    (the page never fetches anything itself); a text that is not an http(s) URL is one failure."""
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        return IngestReport(failed=[Failure(path=url[:200], reason="not an http(s) URL")])
+
+    def step(running: IngestReport, seen: int) -> None:
+        if progress is not None:
+            progress(0.5, f"{seen} article(s) read, {running.chunks_embedded} passages embedded")
+
+    if progress:
+        progress(0.0, "fetching…")
+    report = assistant.ingest([url], progress=step)
+    if progress:
+        progress(1.0, summary_line(report))
+    return report

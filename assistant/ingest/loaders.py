@@ -41,6 +41,7 @@ Item = Article | Failure
 Loader = Callable[[Path, str | None], Iterator[Item]]
 """``(path, file_id)``: ``file_id`` is the id for an article that has none of its own (no id, no
 url) — its relative path — or None to derive that id from the content."""
+UrlLoader = Callable[[str], Iterator[Item]]
 
 
 def load_text(path: Path, file_id: str | None = None) -> Iterator[Item]:
@@ -84,17 +85,28 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_LOADERS)
 
 
 def iter_articles(
-    paths: Sequence[str | Path], *, content_ids: bool = False
+    paths: Sequence[str | Path],
+    urls: UrlLoader | None = None,
+    *,
+    content_ids: bool = False,
 ) -> Iterator[Article | Failure]:
     """Yield each Article, or a Failure per bad file/line, from files and folders, lazily.
 
     A file's own id (when it gives none and has no url) is its path relative to the folder
     given, or its name when the file itself was given; with ``content_ids`` (uploads, whose
-    names mean nothing) a hash of the content instead.
+    names mean nothing) a hash of the content instead. http(s) URLs among ``paths`` are read by
+    ``urls`` (``assistant.ingest.remote.UrlReader``); a page's id is its normalised url.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
     for raw in paths:
+        # --- URLs (assistant/ingest/remote.py) ---
+        if isinstance(raw, str) and raw.strip().lower().startswith(("http://", "https://")):
+            if urls is None:
+                yield Failure(path=raw, reason="URLs are read through Assistant.ingest")
+            else:
+                yield from urls(raw)
+            continue
         root = Path(raw)
         for found in _walk(root):
             if isinstance(found, Failure):

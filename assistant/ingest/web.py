@@ -60,54 +60,85 @@ def load_html(path: Path, file_id: str | None = None) -> Iterator[Article | Fail
 
     Its id is its url (canonical link), else ``file_id`` (its path), else a content hash.
     """
-    data = path.read_bytes()
+    result = html_to_article(path.read_bytes(), ident=file_id, origin=str(path))
+    if isinstance(result, str):
+        yield Failure(path=str(path), reason=result)
+        return
+    if result.id != path.stem:  # older versions used the bare stem: see loaders.with_legacy_id
+        result.legacy_id = path.stem
+    yield result
+
+
+def html_to_article(
+    data: bytes,
+    ident: str | None,
+    origin: str,
+    url: str | None = None,
+    default_source: str | None = None,
+) -> Article | str:
+    """An Article from a page's bytes, or the reason there is none.
+
+    ``url`` is where the page was fetched from, and ``ident`` then its id (the normalised url);
+    a file has no ``url``: its id is the page's canonical url, else ``ident`` (its path), else a
+    content hash. ``default_source`` names the outlet when the page does not (a feed's title).
+    """
     text, problem = decode_bytes(data[:_SAMPLE])
     if text is None:
-        yield Failure(path=str(path), reason=problem or EMPTY)
-        return
+        return problem or EMPTY
     try:
         import trafilatura  # slow to import: only when a page is loaded
     except ImportError as exc:
-        yield Failure(
-            path=str(path), reason=f"cannot read HTML: trafilatura unavailable ({_short(exc)})"
-        )
-        return
+        return f"cannot read HTML: trafilatura unavailable ({_short(exc)})"
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    options: dict[str, Any] = {"url": url} if url else {}
     doc: Any = trafilatura.bare_extraction(  # a Document (a dict only with as_dict=True)
-        data, with_metadata=True, include_comments=False, include_tables=True, prune_xpath=_PRUNE
+        data,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        prune_xpath=_PRUNE,
+        **options,
     )
     del data
     if doc is None or not (doc.text or "").strip():
-        yield Failure(path=str(path), reason="no article text found in the HTML")
-        return
+        return "no article text found in the HTML"
     title = clean_title(doc.title or "")
     body = clean_text(_blocks_to_paragraphs(doc.text or "", title))
     if not body:
-        yield Failure(path=str(path), reason="no article text found in the HTML")
-        return
+        return "no article text found in the HTML"
     place, dateline_source = parse_dateline(body)
-    url = (doc.url or "").strip() or None
-    id_from: IdFrom = "url" if url else "path" if file_id else "content"
+    canonical = (doc.url or "").strip() or None
+    page_url = url or canonical
+    sitename = clean_title(doc.sitename or "")
+    netloc = urlparse(page_url).netloc.casefold() if page_url else ""
+    hosts = {netloc, netloc.split(":")[0]}
+    if default_source and sitename.casefold() in hosts | {h.removeprefix("www.") for h in hosts}:
+        sitename = ""  # trafilatura's stand-in (the host name) is not an outlet's own name
+    id_from: IdFrom
+    if url:
+        article_id, id_from = ident or url, "url"
+    elif canonical:
+        article_id, id_from = canonical, "url"
+    elif ident:
+        article_id, id_from = ident, "path"
+    else:
+        article_id, id_from = content_id(title, body), "content"
     try:
-        article = Article(
-            id=url or file_id or content_id(title, body),
+        return Article(
+            id=article_id,
             id_from=id_from,
             title=title,
             text=body,
-            url=url,
+            url=page_url,
             published=parse_date(doc.date),
-            source=clean_title(doc.sitename or "") or _host(doc.url) or dateline_source,
+            source=sitename or default_source or _host(page_url) or dateline_source,
             place=place,
             authors=split_authors(doc.author),
             metadata=_html_metadata(doc),
-            origin=str(path),
+            origin=origin,
         )
     except ValidationError as exc:
-        yield Failure(path=str(path), reason=f"invalid article ({exc.errors()[0]['msg']})")
-        return
-    if article.id != path.stem:  # older versions used the bare stem: see loaders.with_legacy_id
-        article.legacy_id = path.stem
-    yield article
+        return f"invalid article ({exc.errors()[0]['msg']})"
 
 
 def _html_metadata(doc: Any) -> dict[str, Any]:
@@ -217,29 +248,56 @@ def _entry_article(entry: Any, source: str | None, origin: str) -> Article | str
         return f"invalid article ({exc.errors()[0]['msg']})"
 
 
-def load_feed(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
-    """Each entry of an RSS or Atom feed; a feed too broken to give any entry is one Failure."""
-    data = path.read_bytes()
+def parse_feed(data: bytes) -> tuple[str | None, list[Any]] | str:
+    """``(channel title, entries)`` of an RSS/Atom document, or why it gives no entries.
+
+    Entries read from broken XML carry the parser's complaint under ``"_broken"``.
+    """
     text, problem = decode_bytes(data[:_SAMPLE])
     if text is None and problem in (EMPTY, BINARY):
-        yield Failure(path=str(path), reason=problem)
-        return
+        return problem
     import feedparser
 
     feed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
-    del data
-    entries = feed.get("entries", [])
+    entries = list(feed.get("entries", []))
     if not entries:
         if feed.get("bozo"):
             error = feed.get("bozo_exception")
-            reason = f"broken feed XML ({_short(error)}) and no entries could be read"
-        elif not feed.get("version"):
-            reason = "not an RSS or Atom feed"
-        else:
-            reason = "feed has no entries"
-        yield Failure(path=str(path), reason=reason)
-        return
+            return f"broken feed XML ({_short(error)}) and no entries could be read"
+        if not feed.get("version"):
+            return "not an RSS or Atom feed"
+        return "feed has no entries"
     source = clean_title(feed.get("feed", {}).get("title", "") or "") or None
+    if feed.get("bozo") and not isinstance(
+        feed.get("bozo_exception"), feedparser.CharacterEncodingOverride
+    ):
+        for entry in entries:
+            entry["_broken"] = f"broken feed XML ({_short(feed.get('bozo_exception'))})"
+    return source, entries
+
+
+def entry_article(entry: Any, source: str | None, origin: str) -> Article | str:
+    """An Article from a feed entry's own title, date and summary/content."""
+    return _entry_article(entry, source, origin)
+
+
+def entry_title(entry: Any) -> str:
+    return clean_title(html_to_text(entry.get("title", "") or ""))
+
+
+def entry_date(entry: Any) -> dt.date | None:
+    return _entry_date(entry)
+
+
+def load_feed(path: Path, file_id: str | None = None) -> Iterator[Article | Failure]:
+    """Each entry of an RSS or Atom feed; a feed too broken to give any entry is one Failure.
+
+    Entries take their ids from their links (else their content), never from the file."""
+    parsed = parse_feed(path.read_bytes())
+    if isinstance(parsed, str):
+        yield Failure(path=str(path), reason=parsed)
+        return
+    source, entries = parsed
     for number, entry in enumerate(entries, start=1):
         result = _entry_article(entry, source, str(path))
         if isinstance(result, str):

@@ -133,7 +133,14 @@ def _long_article(aid: str, topic: str, paragraphs: int = 12) -> Article:
 
 def test_at_most_two_chunks_per_article(make_assistant) -> None:
     a = make_assistant(chunk_tokens=60, chunk_overlap=10)
-    a.ingest_articles([_long_article("long", "harbour"), _long_article("other", "harbour", 2)])
+    other = Article(  # another story on the topic (a copy of "long" would be folded into also_in)
+        id="other",
+        title="harbour budget vote",
+        text="The harbour committee budget was approved by the council after a long debate. "
+        "Councillors said the harbour needs new cranes, and the committee agreed to buy two.",
+        source="Test",
+    )
+    a.ingest_articles([_long_article("long", "harbour"), other])
     assert len(a.store.article_chunk_ids("long")) > 3
     passages = a.search("harbour committee budget", k=5)
     per: dict[str, int] = {}
