@@ -23,7 +23,7 @@ from langchain_core.messages import BaseMessage
 
 from assistant import followup
 from assistant.answerability import Evidence, assess, calibration_for, missing_terms
-from assistant.choices import _Sentence, idf_weights, passage_sentences, score_choices
+from assistant.choices import _Sentence, passage_sentences, score_choices
 from assistant.citations import (
     best_support,
     content_tokens,
@@ -47,6 +47,7 @@ from assistant.models import (
     Turn,
 )
 from assistant.prompts import format_sources, load_prompt, neutralise, refusal_sentence
+from assistant.text import idf_weights
 
 _BRACKET_NUMBER = re.compile(r"\[(\s*\d[\d\s,;\-–]*)\]")
 
@@ -364,10 +365,11 @@ class Answerer:
     def best_sentences(
         self, standalone: str, passages: Sequence[Passage], count: int
     ) -> list[_Sentence]:
-        """The ``count`` passage sentences that best answer the question (no near-duplicates).
+        """The earlier extractive sentence choice (answers now use :mod:`assistant.reader`),
+        kept as the baseline ``benchmarks/bench_reader.py`` compares the reader with.
 
         Score = cosine(question, sentence) + IDF-weighted question-word recall + a small boost
-        for passages ranked higher by retrieval.
+        for passages ranked higher by retrieval; ``count`` sentences, no near-duplicates.
         """
         candidates = passage_sentences(passages)
         if not candidates:

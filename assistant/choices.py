@@ -16,6 +16,7 @@ import numpy as np
 from assistant.citations import NUMBER_WORDS, content_tokens, split_sentences
 from assistant.embeddings import Embedder
 from assistant.models import Passage
+from assistant.text import idf_weights
 
 _BOILERPLATE = re.compile(
     r"cookie|subscribe|newsletter|sign up|click here|all rights reserved|advertisement|"
@@ -51,15 +52,6 @@ def passage_sentences(passages: Sequence[Passage], *, readable: bool = True) -> 
                 continue
             out.append(_Sentence(passage, s, e))
     return out
-
-
-def idf_weights(docs: Sequence[set[str]]) -> dict[str, float]:
-    df: dict[str, int] = {}
-    for doc in docs:
-        for token in doc:
-            df[token] = df.get(token, 0) + 1
-    n = len(docs)
-    return {t: math.log(1.0 + (n + 1) / (c + 0.5)) for t, c in df.items()}
 
 
 # --- scoring ------------------------------------------------------

@@ -19,7 +19,6 @@ Offsets: ``ScoredSentence.start/end`` index ``passage.text``; ``ShortAnswer.star
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from assistant.phrases import (
     title_before,
     typed_phrases,
 )
-from assistant.text import STOPWORDS, content_tokens, split_sentences, stem
+from assistant.text import STOPWORDS, content_tokens, idf_weights, split_sentences, stem
 
 __all__ = [
     "AnswerType",
@@ -130,15 +129,6 @@ def _readable(text: str) -> bool:
     return 25 <= len(text) <= 600 and len(text.split()) >= 4 and bool(re.search(r"[a-z]", text))
 
 
-def _idf(docs: Sequence[set[str]]) -> dict[str, float]:
-    df: dict[str, int] = {}
-    for doc in docs:
-        for token in doc:
-            df[token] = df.get(token, 0) + 1
-    n = len(docs)
-    return {t: math.log(1.0 + (n + 1) / (c + 0.5)) for t, c in df.items()}
-
-
 def _question_terms(question: str) -> set[str]:
     return set(content_tokens(question_focus(question))) | set(content_tokens(question))
 
@@ -218,7 +208,7 @@ def rank_sentences(
         return []
     kind = answer_type(question)
     tokens = [set(content_tokens(x.text)) for x in sentences]
-    idf = _idf(tokens)
+    idf = idf_weights(tokens)
     asked = _question_terms(question)
     total = sum(idf.get(t, 1.0) for t in asked) or 1.0
 
@@ -419,7 +409,7 @@ def short_answer(
     focus = _focus_nouns(question)
     best: tuple[float, int, Span] | None = None
     lead = ranked[0].score or 1.0
-    idf = _idf([set(content_tokens(x.text)) for x in ranked])
+    idf = idf_weights([set(content_tokens(x.text)) for x in ranked])
     total = sum(idf.get(t, 1.0) for t in asked)
     conflicted: set[str] = set()
     proper: set[str] = set()

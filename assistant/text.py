@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -357,3 +359,13 @@ def clean_markers(text: str, valid: set[int]) -> tuple[str, int]:
         pos = marker.end
     pieces.append(text[pos:])
     return "".join(pieces), invalid
+
+
+def idf_weights(docs: Sequence[set[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency of each token over a small set of texts."""
+    df: dict[str, int] = {}
+    for doc in docs:
+        for token in doc:
+            df[token] = df.get(token, 0) + 1
+    n = len(docs)
+    return {t: math.log(1.0 + (n + 1) / (c + 0.5)) for t, c in df.items()}
