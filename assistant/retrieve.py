@@ -23,6 +23,7 @@ from assistant.store import ChunkStore, Hit, build_where
 
 MODES = ("fused", "rrf", "dense", "lexical")
 EXACT_LIMIT = 2000  # a filter passing at most this many chunks is searched exactly
+FOLD_SPARE = 5  # passages ranked past k, to refill the top k when copies of a story are folded
 
 
 def _date(value: Any) -> dt.date | None:
@@ -118,7 +119,8 @@ class Retriever:
             fused = rrf([r for r in (dense_ids, lexical_ids) if r], self.settings.rrf_k)
         else:
             fused = rrf([dense_ids or lexical_ids], self.settings.rrf_k)
-        chosen = self._diversify(order(fused), index, k)
+        # a few more than k, so that folding copies of one story (below) still leaves k stories
+        chosen = self._diversify(order(fused), index, k + min(k, FOLD_SPARE))
         hits_by_id = self.store.get_chunks(chosen)
         chosen = [cid for cid in chosen if cid in hits_by_id]  # deleted since the index was built
         need = [cid for cid in chosen if cid not in similarity]
@@ -147,7 +149,8 @@ class Retriever:
         # the other outlets in also_in (candidates past the top k included) ---
         from assistant.stories import fold_copies
 
-        return fold_copies(passages, self.store, order(fused)[: k * 8])
+        folded = fold_copies(passages, self.store, order(fused)[: k * 8])[:k]
+        return [p.model_copy(update={"n": n}) for n, p in enumerate(folded, start=1)]
 
     def _news_scores(
         self,

@@ -152,3 +152,13 @@ def test_the_same_text_published_months_apart_is_not_a_copy() -> None:
     assert group([a, a.copy()], dates=[dt.date(2021, 3, 1), dt.date(2022, 6, 3)]) == [0, 1]
     assert group([a, a.copy()], dates=[None, dt.date(2022, 6, 3)]) == [0, 1]
     assert group([a, a.copy()], dates=[None, None]) == [0, 0]
+
+
+def test_folding_copies_still_leaves_k_stories(make_assistant) -> None:
+    """Two copies of one story ranked first and second: k=2 still shows two stories."""
+    assistant = make_assistant(max_per_article=1)
+    assistant.ingest_articles(_articles())
+    passages = assistant.search("plastic treaty agreed Geneva negotiators", k=2)
+    ids = [p.article_id for p in passages]
+    assert len(passages) == 2 and "study-3" in ids
+    assert [p.n for p in passages] == [1, 2]
