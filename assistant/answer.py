@@ -347,19 +347,13 @@ class Answerer:
 
     def _quote_support(self, picked: Sequence[_Sentence], shown: Sequence[str]) -> list[float]:
         """The support check run on each quote against its own span (an injected instruction
-        or a quote the passage does not hold scores low), as for generated sentences."""
+        or a quote the passage does not hold scores low), as for generated sentences. No
+        embedding: a quote's cosine with its own span says nothing the overlap does not."""
         out = []
         for sentence, text in zip(picked, shown, strict=True):
-            cosines = None
-            if self.embedder is not None:
-                vectors = self.embedder.embed_documents([text, sentence.text])
-                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-                cosines = [float(vectors[0] @ vectors[1])]
             span = [(sentence.start, sentence.end)]
-            support, _, _ = best_support(text, sentence.passage, span, cosines)
-            if looks_like_instruction(sentence.text):
-                support = 0.0
-            out.append(support)
+            support, _, _ = best_support(text, sentence.passage, span, None)
+            out.append(0.0 if looks_like_instruction(sentence.text) else support)
         return out
 
     def best_sentences(

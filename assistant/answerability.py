@@ -142,13 +142,17 @@ def signals(
     total = sum(weights.values())
     top_idf = max(max(weights.values()), 1e-3) if idf is None else max(weigh("\x00"), 1e-3)
     kind = answer_type(question)
+    rarest = sorted(tokens, key=lambda t: -weights[t])[:3]
+    best_rare = 0.0
     seen: set[str] = set()
     best_window, best_text = -1.0, ""
     for p in passages:
         title = set(content_tokens(p.title))
         spans = split_sentences(p.text)
         sets = [set(content_tokens(p.text[s:e])) for s, e in spans]
-        seen |= title.union(*sets) if sets else title
+        own_tokens = title.union(*sets) if sets else title
+        seen |= own_tokens
+        best_rare = max(best_rare, sum(weights[t] for t in rarest if t in own_tokens))
         for i, own in enumerate(sets):
             window = own | title
             window |= sets[i - 1] if i > 0 else set()
@@ -156,11 +160,6 @@ def signals(
             share = sum(weights[t] for t in tokens if t in window) / total
             if share > best_window:
                 best_window, best_text = share, p.text[spans[i][0] : spans[i][1]]
-    rarest = sorted(tokens, key=lambda t: -weights[t])[:3]
-    best_rare = 0.0
-    for p in passages:
-        own = set(content_tokens(f"{p.title} {p.text}"))
-        best_rare = max(best_rare, sum(weights[t] for t in rarest if t in own))
     names = question_names(question)
     nums = numbers(question)
     missing = max((weights[t] for t in tokens if t not in seen), default=0.0)

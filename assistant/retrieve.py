@@ -222,12 +222,9 @@ class Retriever:
                 return kept  # BM25 (exact under the filter) brings the rest
         if len(kept) >= (enough if enough is not None else fetch // 2):
             return kept
-        if allowed <= EXACT_LIMIT:  # few chunks pass: score them all exactly
-            ids = [index.ids[i] for i in np.flatnonzero(mask)]
-            vectors = self.store.embeddings_for_ids(ids)
-            scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())
-            return [(cid, dist) for dist, cid in scored[:fetch]]
-        if exclude:  # Chroma's where cannot say "not these articles" cheaply: score exactly
+        # few chunks pass, or articles are excluded (Chroma's where cannot say "not these
+        # articles" cheaply): score the passing chunks exactly
+        if allowed <= EXACT_LIMIT or exclude:
             ids = [index.ids[i] for i in np.flatnonzero(mask)]
             vectors = self.store.embeddings_for_ids(ids)
             scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())

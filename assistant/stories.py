@@ -186,6 +186,14 @@ def find_copies(
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """For ranked chunk ids: ``({article id: the best-ranked article of its story},
     {article id: its first chunk's metadata})``."""
+    reps, leads, _ = _stories(chunk_ids, store, threshold)
+    return reps, {aid: meta for aid, (_, meta) in leads.items()}  # type: ignore[misc]
+
+
+def _stories(
+    chunk_ids: Sequence[str], store: ChunkStore, threshold: float
+) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """``({article id: the best-ranked article of its story}, leads, {chunk id: article id})``."""
     leads, article_of = lead_texts(store, chunk_ids)
     ranked = [a for a in dict.fromkeys(article_of.get(c) for c in chunk_ids) if a in leads]
     owner = group(
@@ -193,8 +201,8 @@ def find_copies(
         threshold,
         [_day(leads[aid][1]) for aid in ranked],  # type: ignore[index]
     )
-    reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}
-    return reps, {aid: meta for aid, (_, meta) in leads.items()}  # type: ignore[misc]
+    reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}  # type: ignore[index]
+    return reps, leads, article_of
 
 
 def fold_ranked(
@@ -203,14 +211,7 @@ def fold_ranked(
     """For a retriever's ranked candidates before the top k is cut: the chunk ids without the
     chunks of copies (each story keeps its best-ranked article), and each kept article's copies
     (for ``Passage.also_in``)."""
-    leads, article_of = lead_texts(store, chunk_ids)
-    ranked = [a for a in dict.fromkeys(article_of.get(c) for c in chunk_ids) if a in leads]
-    owner = group(
-        [_cached_sketch(*leads[a]) for a in ranked],  # type: ignore[index]
-        threshold,
-        [_day(leads[a][1]) for a in ranked],  # type: ignore[index]
-    )
-    reps = {aid: ranked[o] for aid, o in zip(ranked, owner, strict=True)}
+    reps, leads, article_of = _stories(chunk_ids, store, threshold)
     copies: dict[str, list[StoryCopy]] = {}
     for aid, rep in reps.items():
         if rep != aid:
