@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
 __all__ = ["Assistant", "Settings", "__version__"]
 
 if TYPE_CHECKING:
@@ -18,6 +17,10 @@ def __getattr__(name: str) -> Any:
         from assistant.service import Assistant
 
         return Assistant
+    if name == "__version__":  # kept in config (the ground floor), which imports no stage
+        from assistant.config import __version__
+
+        return __version__
     if name == "Settings":
         from assistant.config import Settings
 

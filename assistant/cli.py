@@ -241,27 +241,26 @@ def ask(
     json_out: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the articles, with numbered, verified citations."""
-    from assistant.models import Answer
+    from assistant.models import Answer, Request
 
     assistant = _assistant()
-    args = (
-        question,
-        None,
-        parse_date(as_of, "--as-of"),
-        k,
-        parse_date(since, "--since"),
-        parse_date(until, "--until"),
-        source,
+    request = Request(
+        question=question,
+        as_of=parse_date(as_of, "--as-of"),
+        k=k,
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
+        sources=source,
     )
     if json_out:
-        answer = assistant.ask(*args)
+        answer = assistant.ask(request)
         data = answer.model_dump(mode="json")
         data["passages"] = [passage_json(p) for p in answer.passages]
         _dump(data)
         return
     final: Answer | None = None
     streamed = False
-    for item in assistant.stream(*args):
+    for item in assistant.stream(request):
         if isinstance(item, Answer):
             final = item
         elif assistant.mode == "llm":

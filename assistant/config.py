@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant import __version__
+__version__ = "0.1.0"  # `assistant.__version__`; the same as in pyproject.toml
+
 
 
 class Settings(BaseSettings):
@@ -78,7 +79,7 @@ class Settings(BaseSettings):
         description="'fused' (BM25 and dense candidates scored as news: text, headline, "
         "recency), 'rrf' (the earlier reciprocal rank fusion), 'dense' or 'lexical'.",
     )
-    # Weights of the 'fused' score (assistant/ranking.py), fitted on RealTimeQA dev questions dated
+    # Weights of the 'fused' score (assistant/search/ranking.py), fitted on RealTimeQA dev questions dated
     # up to 2022-07-15 only; the later weeks are the reported held-out half.
     rank_lexical: float = Field(default=1.0, ge=0, description="Weight of BM25 / best BM25.")
     rank_dense: float = Field(default=0.5, ge=0, description="Weight of the cosine similarity.")
@@ -111,8 +112,8 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Extractive answers refuse when the calibrated answerability "
-        "(assistant/answerability.py) is below this; unset = the calibrated cut of the "
-        "embedding model (assistant/calibration.json, fitted by benchmarks/bench_refusal.py).",
+        "(assistant/answering/answerability.py) is below this; unset = the calibrated cut of the "
+        "embedding model (assistant/answering/calibration.json, fitted by benchmarks/bench_refusal.py).",
     )
     llm_floor: float | None = Field(
         default=None,

@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from typing import Any, Literal
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import Unpack
 
 
 def sha1(text: str) -> str:
@@ -75,6 +78,26 @@ class Article(BaseModel):
             self.place or "",
         ]
         return sha1("\x1f".join(parts))
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the store holds of one article (ingest decides from it what to write)."""
+
+    hashes: frozenset[str]
+    chunks: int
+    expected: int
+    chunkings: frozenset[str] = frozenset()
+    origins: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
+
+    def is_current(self, content_hash: str, chunking: str = "") -> bool:
+        """Same content, all chunks present, and cut with the same chunking settings."""
+        return (
+            self.hashes == {content_hash}
+            and self.chunks == self.expected
+            and (not chunking or self.chunkings == {chunking})
+        )
 
 
 class Chunk(BaseModel):
@@ -203,7 +226,7 @@ class Answer(BaseModel):
     answerability: float | None = Field(
         default=None,
         description="Calibrated probability that the passages hold the answer "
-        "(assistant/answerability.py); None when nothing was retrieved.",
+        "(assistant/answering/answerability.py); None when nothing was retrieved.",
     )
     short_answer: ShortAnswer | None = Field(
         default=None, description="Extractive answers: the phrase that answers, shown first."
@@ -221,6 +244,49 @@ class Turn(BaseModel):
     answer: str = ""
     standalone: str = Field(default="", description="The question as it was searched.")
     short_answer: str = Field(default="", description="The short answer the turn established.")
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keyword options of ``Assistant.ask`` / ``stream`` / ``retrieve`` (a :class:`Request`)."""
+
+    history: Sequence[Turn] | None
+    as_of: dt.date | None
+    k: int | None
+    since: dt.date | None
+    until: dt.date | None
+    sources: Sequence[str] | None
+    exclude: Collection[str] | None
+
+
+class Request(BaseModel):
+    """One question as the service takes it: what is asked, in which conversation, as of which
+    day, with which filters and how many passages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first.")
+    as_of: dt.date | None = Field(
+        default=None,
+        description="The day the question is asked (default today): nothing published later "
+        "is searched and recency is measured from it.",
+    )
+    k: int | None = Field(default=None, description="Passages to read (default: settings.k).")
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sources: list[str] | None = Field(default=None, description="Only these outlets.")
+    exclude: list[str] = Field(default_factory=list, description="Article ids left out.")
+
+    @classmethod
+    def of(cls, question: str | Request, **options: Unpack[RequestOptions]) -> Request:
+        """A Request from a question and keyword options (a Request is taken as it is)."""
+        given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        for name in ("history", "sources", "exclude"):
+            if name in given:
+                given[name] = list(given[name])
+        if isinstance(question, Request):
+            return cls.model_validate({**question.model_dump(), **given}) if given else question
+        return cls(question=question, **given)
 
 
 class EvalCase(BaseModel):

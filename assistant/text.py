@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from assistant.errors import UsageError
+
 Span = tuple[int, int]
 
 # [1]  [1, 2]  [1-3]  [Source 2]  (consecutive markers [1][2] are separate matches)
@@ -369,3 +371,20 @@ def idf_weights(docs: Sequence[set[str]]) -> dict[str, float]:
             df[token] = df.get(token, 0) + 1
     n = len(docs)
     return {t: math.log(1.0 + (n + 1) / (c + 0.5)) for t, c in df.items()}
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+MAX_QUESTION_CHARS = 2000
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+
+
+def clean_question(question: str) -> str:
+    """Control characters removed, whitespace collapsed, length capped; empty is a usage error."""
+    text = _ANSI.sub(" ", question)  # terminal escape sequences pasted along with a question
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    text = " ".join(text.split())
+    if not any(ch.isalnum() for ch in text):
+        msg = "the question is empty: ask something about the articles"
+        raise UsageError(msg)
+    return text[:MAX_QUESTION_CHARS]

@@ -1,4 +1,4 @@
-"""Near-duplicate detection (assistant/stories.py): precision and recall, and what it costs.
+"""Near-duplicate detection (assistant/search/stories.py): precision and recall, and what it costs.
 
 1. Synthetic copies of realtimeqa-dev articles (texts of at least 800 characters, one per
    distinct text). Each article gets five copies — headline edited, a lead sentence trimmed, a
@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant import stories
 from assistant.ingest import chunk_article, split_sentences
 from assistant.models import Article
+from assistant.search import stories
 from benchmarks.common import table, write_result
 
 EDITS = ("headline", "trim", "add", "outlet", "all")

@@ -82,7 +82,7 @@ def run_langchain(corpus: Path, limit: int | None, store: Path) -> dict[str, Any
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.embeddings import local_model_path
+    from assistant.search.embeddings import local_model_path
 
     rows = _rows(corpus, limit)
     docs = [

@@ -50,7 +50,7 @@ class ReusedVectors:
 
 def load_vectors(source: Path, backend: str, collection: str) -> dict[str, np.ndarray]:
     from assistant.config import Settings
-    from assistant.store import ChunkStore
+    from assistant.search.store import ChunkStore
 
     store = ChunkStore(
         Settings(store_dir=source, embed_backend=backend, collection=collection, _env_file=None)
@@ -120,9 +120,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from assistant.config import Settings
-    from assistant.embeddings import get_embedder
     from assistant.ingest import iter_articles
     from assistant.models import Article
+    from assistant.search.embeddings import get_embedder
     from assistant.service import Assistant
 
     base = Settings(embed_backend=args.backend, _env_file=None)

@@ -1,4 +1,4 @@
-"""The extractive reader (assistant/reader.py) against today's sentence choice, on a question set.
+"""The extractive reader (assistant/answering/reader.py) against today's sentence choice, on a question set.
 
     python -m benchmarks.bench_reader --store /work/bench/sq \
         --questions ../shared/data/squad2-dev/questions.jsonl [--collection news] [--limit N]
@@ -8,7 +8,7 @@ the question's date when it has one) from a temporary copy of the store (the sto
 read), then both readers answer from the same passages:
 
 - *old*: ``Answerer.best_sentences`` (2 whole sentences), the extractive answer before the reader;
-- *new*: the short answer followed by the sentence(s) :func:`assistant.reader.compose` picks.
+- *new*: the short answer followed by the sentence(s) :func:`assistant.answering.reader.compose` picks.
 
 Reported per half: the share of questions whose accepted answer is in the 5 passages at all
 (*in_passages*, the ceiling of any reader), accepted answer *contained* in the answer text (short
@@ -87,10 +87,10 @@ def retrieve(
 
 
 def score(cases: list[dict[str, Any]], passages: list[Any], embedder: Any) -> list[dict[str, Any]]:
-    from assistant.answer import Answerer
+    from assistant.answering.answer import Answerer
+    from assistant.answering.reader import answer_type, compose, rank_sentences, short_answer
     from assistant.config import Settings
     from assistant.evaluation import metrics as m
-    from assistant.reader import answer_type, compose, rank_sentences, short_answer
 
     old_reader = Answerer(Settings(_env_file=None), None, embedder)
     rows = []

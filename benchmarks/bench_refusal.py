@@ -15,12 +15,12 @@ Question sets (each split into a fit half and a report half):
 - *RealTimeQA, all questions* (marked answerable by the data set; 205 have no gold article, so
   some are truly not covered): the share refused.
 
-For every question the signals of :mod:`assistant.answerability` are computed on exactly the
+For every question the signals of :mod:`assistant.answering.answerability` are computed on exactly the
 passages ``ask`` would read (``Assistant.retrieve``). ``--fit`` fits a logistic model on the fit
 halves (off-corpus + near-miss), per embedding family (with and without the cosine feature),
 chooses ``answer_at`` (extractive: the highest cut that still answers 90% of the answerable fit
 questions) and ``floor`` (LLM mode: 99%) on the fit halves only, and writes
-assistant/calibration.json. Without ``--fit`` the stored calibration is measured. Writes
+assistant/answering/calibration.json. Without ``--fit`` the stored calibration is measured. Writes
 benchmarks/results/refusal.json.
 """
 
@@ -68,7 +68,7 @@ def open_assistant(store: Path) -> Any:
 def rows_for(
     assistant: Any, cases: list[dict[str, Any]], label: str, exclude_map: dict[str, set[str]]
 ) -> list[dict[str, Any]]:
-    from assistant.answerability import signals
+    from assistant.answering.answerability import signals
 
     index = assistant.lexical()
     out = []
@@ -135,7 +135,7 @@ def fit(rows: list[dict[str, Any]], features: tuple[str, ...]) -> dict[str, Any]
 
 
 def measure(rows: list[dict[str, Any]], calibration: Any) -> list[dict[str, Any]]:
-    from assistant.answerability import probability
+    from assistant.answering.answerability import probability
 
     out = []
     for half in ("fit", "report"):
@@ -173,11 +173,16 @@ def main() -> None:
     ap.add_argument("--rt-store", type=Path, required=True, help="Store with the RealTimeQA corpus")
     ap.add_argument("--squad", type=Path, required=True, help="Folder with squad2-dev")
     ap.add_argument("--sq-store", type=Path, required=True, help="Store with the squad2 corpus")
-    ap.add_argument("--fit", action="store_true", help="Fit and write assistant/calibration.json")
+    ap.add_argument("--fit", action="store_true", help="Fit and write assistant/answering/calibration.json")
     ap.add_argument("--family", default="all-MiniLM-L6-v2", help="Embedding family being fitted")
     args = ap.parse_args()
 
-    from assistant.answerability import FEATURES, LEXICAL_MODEL, Calibration, calibration_for
+    from assistant.answering.answerability import (
+        FEATURES,
+        LEXICAL_MODEL,
+        Calibration,
+        calibration_for,
+    )
 
     rows = collect(args)
     if args.fit:
@@ -189,7 +194,7 @@ def main() -> None:
         lexical = tuple(f for f in FEATURES if f != "cosine")
         table_[LEXICAL_MODEL] = {**fit(rows, lexical), "fitted_on": note + ", without cosine"}
         CALIBRATION.write_text(json.dumps(table_, indent=2) + "\n", encoding="utf-8")
-        from assistant import answerability
+        from assistant.answering import answerability
 
         answerability._calibrations.cache_clear()
         print(f"written {CALIBRATION}")

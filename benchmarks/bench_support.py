@@ -5,7 +5,7 @@
 
 Builds the claim set of :mod:`benchmarks.claims` from the articles' chunks (chunked as ingest
 does) and checks each claim, cited as ``[1]``, against its passage with
-:func:`assistant.citations.verify` and the real bundled embedder at full precision (as the answerer
+:func:`assistant.answering.citations.verify` and the real bundled embedder at full precision (as the answerer
 calls it). A claim is *flagged* when verify lists it as unsupported. Reported per claim kind and
 overall: the share flagged, which should be high for contradicted/unsupported kinds (target >=
 0.95) and low for supported ones (target <= 0.05); also precision and recall of the flag.
@@ -163,8 +163,8 @@ def _variants(
 
 def check(claims: list[Claim], embedder: Any, threshold: float) -> list[dict[str, Any]]:
     """Run verify on each claim as the answerer does; one result row per claim."""
-    from assistant.citations import verify
-    from assistant.prompts import refusal_sentence
+    from assistant.answering.citations import verify
+    from assistant.answering.prompts import refusal_sentence
 
     refusal = refusal_sentence()
     rows = []
@@ -239,7 +239,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from assistant.config import Settings
-    from assistant.embeddings import get_embedder
+    from assistant.search.embeddings import get_embedder
 
     settings = Settings(_env_file=None, embed_backend="onnx")
     embedder = CachedEmbedder(get_embedder(settings), args.cache)

@@ -150,7 +150,7 @@ def main() -> None:
         proc.wait(timeout=30)
 
     from assistant.config import Settings
-    from assistant.store import ChunkStore
+    from assistant.search.store import ChunkStore
 
     chunks = ChunkStore(
         Settings(store_dir=args.store, collection=args.collection, _env_file=None)

@@ -1,4 +1,14 @@
-"""Ingest: files and folders -> Articles (``iter_articles``) -> Chunks (``chunk_article``)."""
+"""Ingest: files, folders, URLs and feeds -> Articles -> Chunks with character offsets.
+
+The first stage. ``loaders`` (with ``records``, ``web``, ``decoding`` and ``metadata``) read
+every input format into :class:`~assistant.models.Article` objects, one clear failure per bad
+file or line; ``fetch`` and ``remote`` fetch pages and feeds politely; ``chunking`` cuts an
+article into overlapping chunks of whole sentences whose offsets map back to the text; ``watch``
+polls feeds and hands new items to an ingest function.
+
+Imports only from the ground floor (``text``, ``dates``, ``models``, ``config``, ``errors``,
+``resources``); the stages above call it.
+"""
 
 from __future__ import annotations
 

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.answer import Answerer
-from assistant.citations import verify
+from assistant.answering.answer import Answerer
+from assistant.answering.citations import verify
+from assistant.answering.llm import build_chat_model, describe_backend
 from assistant.config import Settings
-from assistant.llm import build_chat_model, describe_backend
 from assistant.models import Answer, Citation, Passage
 from tests.fakes import HashEmbedder
 from tests.integration.servers import death_report, free_port, skip_or_fail, stop

@@ -13,8 +13,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.errors import UsageError
+from assistant.ingest.watch import parse_every, read_feeds
 from assistant.service import Assistant
-from assistant.watch import parse_every, read_feeds
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder
 from tests.newsserver import news_server, slow_site
@@ -97,7 +97,7 @@ def test_feeds_file_and_interval_parsing(tmp_path: Path) -> None:
 def test_watch_survives_a_dead_and_a_malformed_feed_and_repolls_add_nothing(
     tmp_path: Path, make_assistant
 ) -> None:
-    from assistant.watch import run_watch
+    from assistant.ingest.watch import run_watch
     from tests.integration.servers import free_port
     from tests.newsserver import Route
 

@@ -1,7 +1,7 @@
 """``assistant watch`` in a separate process with the fake embedder (for the SIGINT test).
 
 Usage: python -m tests.integration.watch_worker FEEDS_FILE EVERY [MAX_POLLS]; the store is
-ASSISTANT_STORE_DIR. It runs the same loop as the CLI command (``assistant.watch.run_watch``).
+ASSISTANT_STORE_DIR. It runs the same loop as the CLI command (``assistant.ingest.watch.run_watch``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.ingest.watch import parse_every, run_watch
 from assistant.service import Assistant
-from assistant.watch import parse_every, run_watch
 from tests.fakes import HashEmbedder
 
 

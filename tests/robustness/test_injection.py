@@ -13,7 +13,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.answer import Answerer
+from assistant.answering.answer import Answerer
 from assistant.config import Settings
 from assistant.models import Answer, Passage
 from tests.fakes import HashEmbedder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexical import LexicalIndex
+from assistant.search.lexical import LexicalIndex
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.timeout(300)
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(300)
 WORKER = r"""
 import json, sys, time
 from pathlib import Path
-from assistant.lexical import LexicalIndex
+from assistant.search.lexical import LexicalIndex
 
 role, folder, tag, rounds = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 

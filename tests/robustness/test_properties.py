@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import clean_markers, parse_markers
+from assistant.answering.citations import clean_markers, parse_markers
 
 words = st.text(alphabet=st.characters(blacklist_characters="[]"), max_size=30)
 numbers = st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=3)

@@ -65,8 +65,8 @@ def test_a_run_with_a_key_leaks_it_nowhere(tmp_path: Path, monkeypatch) -> None:
         assert evaluated.exit_code in (0, 1), evaluated.output
         outputs.append(evaluated.output)
 
+        from assistant.answering.feedback import append_feedback
         from assistant.config import Settings
-        from assistant.feedback import append_feedback
 
         append_feedback(Settings(), _answer_from(data), "down")
 

@@ -18,7 +18,7 @@ from langchain_core.language_models import GenericFakeChatModel
 from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
 
-from assistant.feedback import read_feedback
+from assistant.answering.feedback import read_feedback
 from assistant.models import Answer
 from assistant.service import Assistant
 from tests.conftest import ROOT, SEED

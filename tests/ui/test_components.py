@@ -193,7 +193,7 @@ def _stdlib() -> frozenset[str]:
 
 
 def test_short_answer_leads_and_is_bold_inside_its_quote() -> None:
-    from assistant.answer import Answerer
+    from assistant.answering.answer import Answerer
     from assistant.config import Settings
     from tests.fakes import HashEmbedder
 

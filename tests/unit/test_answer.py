@@ -13,8 +13,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from assistant.answer import Answerer
-from assistant.choices import score_choices
+from assistant.answering.answer import Answerer
+from assistant.answering.choices import score_choices
 from assistant.config import Settings
 from assistant.models import Answer, Passage, Turn
 from tests.fakes import HashEmbedder
@@ -332,7 +332,7 @@ def test_pick_choice_falls_back_when_the_llm_reply_names_no_choice(settings: Set
 
 
 def test_extractive_sources_are_numbered_in_citation_order() -> None:
-    from assistant.answer import Answerer
+    from assistant.answering.answer import Answerer
     from assistant.config import Settings
     from assistant.models import Answer, Passage
     from tests.fakes import HashEmbedder

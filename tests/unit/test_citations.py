@@ -1,4 +1,4 @@
-"""Citation markers and support checking (assistant.citations)."""
+"""Citation markers and support checking (assistant.answering.citations)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from assistant.citations import clean_markers, parse_markers, split_sentences, verify
+from assistant.answering.citations import clean_markers, parse_markers, split_sentences, verify
 from assistant.models import Passage
 from tests.fakes import HashEmbedder
 

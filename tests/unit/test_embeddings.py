@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import LocalEmbedder, OpenAIEmbedder, get_embedder
 from assistant.errors import ConfigError
+from assistant.search.embeddings import LocalEmbedder, OpenAIEmbedder, get_embedder
 
 TEXTS = [
     "For his part, Al-Shammari praised Iran for supporting Iraq in the fight against terrorist groups.",

@@ -1,4 +1,4 @@
-"""assistant.feedback: append-only JSON lines, never the API key."""
+"""assistant.answering.feedback: append-only JSON lines, never the API key."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import threading
 import pytest
 from pydantic import SecretStr
 
+from assistant.answering.feedback import append_feedback, feedback_record, read_feedback
 from assistant.config import Settings
-from assistant.feedback import append_feedback, feedback_record, read_feedback
 from assistant.models import Answer, Citation
 
 SECRET = "sk-live-abcdef0123456789"

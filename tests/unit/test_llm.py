@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from assistant.answer import Answerer
+from assistant.answering.answer import Answerer
+from assistant.answering.llm import build_chat_model, describe_backend, llm_error, redact
 from assistant.config import Settings
 from assistant.errors import LLMError
-from assistant.llm import build_chat_model, describe_backend, llm_error, redact
 from assistant.models import Passage
 from tests.fakes import HashEmbedder
 

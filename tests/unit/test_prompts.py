@@ -1,4 +1,4 @@
-"""Every prompt file renders; sources are delimited and neutralised (assistant.prompts)."""
+"""Every prompt file renders; sources are delimited and neutralised (assistant.answering.prompts)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from datetime import date
 import pytest
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.errors import ConfigError
-from assistant.models import Passage
-from assistant.prompts import (
+from assistant.answering.prompts import (
     PROMPTS_DIR,
     format_source,
     format_sources,
@@ -20,6 +18,8 @@ from assistant.prompts import (
     prompt_names,
     refusal_sentence,
 )
+from assistant.errors import ConfigError
+from assistant.models import Passage
 
 
 def _passage(n: int = 1, text: str = "Some text.", title: str = "A title") -> Passage:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.models import Article
-from assistant.ranking import Candidate, RankWeights, reference_date, score_candidates
+from assistant.search.ranking import Candidate, RankWeights, reference_date, score_candidates
 
 FLOODS = (
     "Heavy rain flooded the river valley and the council opened emergency shelters for "

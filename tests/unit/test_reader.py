@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answering.phrases import AnswerType, answer_type, question_focus, typed_phrases
+from assistant.answering.reader import compose, has_asked_type, rank_sentences, short_answer
 from assistant.models import Passage
-from assistant.phrases import AnswerType, answer_type, question_focus, typed_phrases
-from assistant.reader import compose, has_asked_type, rank_sentences, short_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 

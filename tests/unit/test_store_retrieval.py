@@ -11,7 +11,7 @@ import pytest
 
 from assistant.errors import EmbeddingMismatchError, EmptyStoreError, UsageError
 from assistant.models import Article
-from assistant.retrieve import rrf
+from assistant.search.retrieve import rrf
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder
 

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from assistant.models import Article
-from assistant.stories import group, similarity, sketch
+from assistant.search.stories import group, similarity, sketch
 
 WIRE = [
     "GENEVA (Wire) — Negotiators from twelve countries agreed on Tuesday to a new treaty on "
@@ -114,7 +114,7 @@ def test_search_and_ask_json_carry_also_in(make_assistant, monkeypatch) -> None:
 
 
 def test_fold_ranked_drops_the_copies_chunks_before_the_cut(make_assistant) -> None:
-    from assistant.stories import fold_ranked
+    from assistant.search.stories import fold_ranked
 
     assistant = make_assistant()
     assistant.ingest_articles(_articles())
@@ -130,7 +130,7 @@ def test_fold_ranked_drops_the_copies_chunks_before_the_cut(make_assistant) -> N
 
 def test_the_lead_is_the_first_two_chunks_read_by_id(make_assistant) -> None:
     from assistant.ingest import chunk_article
-    from assistant.stories import LEAD_CHUNKS, lead_texts
+    from assistant.search.stories import LEAD_CHUNKS, lead_texts
 
     assistant = make_assistant(chunk_tokens=40, chunk_overlap=8)
     article = Article(id="long", title="t", text="\n\n".join(WIRE * 2))

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from assistant.citations import VerifiedAnswer, verify
+from assistant.answering.citations import VerifiedAnswer, verify
 from assistant.config import Settings
-from assistant.embeddings import Embedder, get_embedder
 from assistant.models import Passage
+from assistant.search.embeddings import Embedder, get_embedder
 from tests.conftest import SEED
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import citations
+from assistant.answering import citations
 from assistant.ingest import chunking
 from assistant.text import (
     STOPWORDS,

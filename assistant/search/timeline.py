@@ -1,6 +1,6 @@
 """A story's course over time: one dated, quoted sentence per story, in date order.
 
-``build_timeline`` searches the articles (copies of one story folded by ``assistant.stories``),
+``build_timeline`` searches the articles (copies of one story folded by ``assistant.search.stories``),
 keeps one event per story — the article's date and the sentence of its best passage closest to
 the query — and sorts the events by date. Quotes are exact slices of the article text
 (``text[start:end] == quote``), as citations are. Undated articles cannot be placed and are left
@@ -10,15 +10,29 @@ out.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from assistant.ingest.chunking import split_sentences
 from assistant.models import Passage, Timeline, TimelineEvent
+from assistant.search.embeddings import Embedder
+from assistant.text import split_sentences
 
-if TYPE_CHECKING:
-    from assistant.service import Assistant
+
+class Searches(Protocol):
+    """What a timeline needs of its caller (``assistant.service.Assistant`` is one)."""
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[Passage]: ...
+
 
 SEARCH_FACTOR = 3  # passages searched per event wanted (two per article at most, copies folded)
 MAX_SENTENCES = 12  # sentences of a passage scored against the query
@@ -26,7 +40,7 @@ MIN_QUOTE_CHARS = 20
 
 
 def build_timeline(
-    assistant: Assistant,
+    assistant: Searches,
     query: str,
     since: dt.date | None = None,
     until: dt.date | None = None,

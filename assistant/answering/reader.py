@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.models import Passage
-from assistant.phrases import (
+from assistant.answering.phrases import (
     INDIVIDUAL,
     AnswerType,
     Span,
@@ -39,6 +37,8 @@ from assistant.phrases import (
     title_before,
     typed_phrases,
 )
+from assistant.models import Passage
+from assistant.search.embeddings import Embedder
 from assistant.text import STOPWORDS, content_tokens, idf_weights, split_sentences, stem
 
 __all__ = [

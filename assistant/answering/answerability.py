@@ -20,7 +20,7 @@ would read:
 A logistic model over these gives ``probability``; its weights and the two cut points are fitted
 by ``benchmarks/bench_refusal.py --fit`` on the fit halves of the dev sets, per embedding model
 family (``cosine`` has another scale with OpenAI embeddings; an unknown model uses the weights
-fitted without it), and stored in ``assistant/calibration.json``. Extractive answers refuse below
+fitted without it), and stored in ``assistant/answering/calibration.json``. Extractive answers refuse below
 ``answer_at``; with an LLM only ``floor`` refuses before the model is asked (nothing remotely
 related was found), otherwise the model decides under the prompt's rule.
 """
@@ -36,7 +36,7 @@ from importlib import resources
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import STOPWORDS, content_tokens, numbers, split_sentences
+from assistant.answering.citations import STOPWORDS, content_tokens, numbers, split_sentences
 from assistant.models import Passage
 
 FEATURES = ("cosine", "window", "coverage", "rare", "names", "numbers", "missing", "typed")
@@ -88,7 +88,7 @@ class Calibration(BaseModel):
 
 @lru_cache(maxsize=1)
 def _calibrations() -> dict[str, Calibration]:
-    text = resources.files("assistant").joinpath("calibration.json").read_text(encoding="utf-8")
+    text = resources.files("assistant.answering").joinpath("calibration.json").read_text(encoding="utf-8")
     return {name: Calibration.model_validate(c) for name, c in json.loads(text).items()}
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.citations import content_tokens
+from assistant.text import content_tokens
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Question -> ranked passages: dense (Chroma) + BM25 candidates scored as news, filters, diversity.
 
-Modes: ``fused`` (default: both retrievers' candidates scored by :mod:`assistant.ranking`), ``rrf``
+Modes: ``fused`` (default: both retrievers' candidates scored by :mod:`assistant.search.ranking`), ``rrf``
 (the earlier default: reciprocal rank fusion of the two rankings), ``dense`` and ``lexical`` (one
 retriever alone, for comparison in benchmarks).
 """
@@ -10,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embeddings import Embedder
-from assistant.lexical import LexicalIndex
 from assistant.models import Passage
-from assistant.ranking import Candidate, RankWeights, order, rrf, score_candidates
-from assistant.store import ChunkStore, Hit, build_where
+from assistant.search.embeddings import Embedder
+from assistant.search.lexical import LexicalIndex
+from assistant.search.ranking import Candidate, RankWeights, order, rrf, score_candidates
+from assistant.search.store import ChunkStore, Hit, build_where
 
 MODES = ("fused", "rrf", "dense", "lexical")
 EXACT_LIMIT = 2000  # a filter passing at most this many chunks is searched exactly
@@ -145,9 +145,9 @@ class Retriever:
             )
             for n, cid in enumerate(chosen, start=1)
         ]
-        # --- one story, many outlets (assistant/stories.py): near-copies shown once, with
+        # --- one story, many outlets (assistant/search/stories.py): near-copies shown once, with
         # the other outlets in also_in (candidates past the top k included) ---
-        from assistant.stories import fold_copies
+        from assistant.search.stories import fold_copies
 
         folded = fold_copies(passages, self.store, order(fused)[: k * 8])[:k]
         return [p.model_copy(update={"n": n}) for n, p in enumerate(folded, start=1)]
@@ -162,7 +162,7 @@ class Retriever:
         bm25: np.ndarray | None,
         as_of: dt.date | None,
     ) -> dict[str, float]:
-        """Candidates of both retrievers scored as news (see :mod:`assistant.ranking`)."""
+        """Candidates of both retrievers scored as news (see :mod:`assistant.search.ranking`)."""
         candidates: list[Candidate] = []
         for cid in dict.fromkeys([*dense_ids, *lexical_ids]):
             pos = index.position.get(cid)
@@ -285,3 +285,39 @@ def _passage(
         dense_score=round(similarity, 6),
         rank=n,
     )
+
+
+DateFilter = tuple[dt.date | None, dt.date | None]
+
+
+class Retrieved(NamedTuple):
+    """What an answer gets to read (``Assistant.retrieve``)."""
+
+    standalone: str  # the question with follow-ups resolved
+    passages: list[Passage]
+    date_filter: DateFilter | None
+    timings: dict[str, float]
+
+
+def search_dated(
+    search: Callable[..., list[Passage]],
+    question: str,
+    today: dt.date,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    **filters: Any,
+) -> tuple[list[Passage], DateFilter | None]:
+    """``search(question, since=, until=, as_of=today, **filters)`` with the question's own date
+    phrase ("last week", "in June") applied unless ``since``/``until`` are given; when the phrase
+    matches nothing, searched again without it. Returns the passages and the date filter used."""
+    from assistant.dates import resolve_dates
+
+    phrase = resolve_dates(question, today)
+    lo = since or (phrase.since if phrase else None)
+    hi = until or (phrase.until if phrase else None)
+    # as_of: nothing published after the question was asked can answer it (undated kept)
+    passages = search(question, since=lo, until=hi, as_of=today, **filters)
+    if not passages and phrase and not (since or until):
+        lo, hi = None, None  # the date phrase matched nothing: search without it
+        passages = search(question, since=lo, until=hi, as_of=today, **filters)
+    return passages, ((lo, hi) if (lo or hi) else None)

@@ -24,7 +24,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, StoreError
-from assistant.models import Chunk, date_to_int
+from assistant.models import ArticleState, Chunk, date_to_int
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -32,26 +32,6 @@ if TYPE_CHECKING:
 
 GENERATION_KEY = "assistant_generation"
 MODEL_KEY = "embedding_model"
-
-
-@dataclass(frozen=True)
-class ArticleState:
-    """What the store holds of one article."""
-
-    hashes: frozenset[str]
-    chunks: int
-    expected: int
-    chunkings: frozenset[str] = frozenset()
-    origins: frozenset[str] = frozenset()
-    titles: frozenset[str] = frozenset()
-
-    def is_current(self, content_hash: str, chunking: str = "") -> bool:
-        """Same content, all chunks present, and cut with the same chunking settings."""
-        return (
-            self.hashes == {content_hash}
-            and self.chunks == self.expected
-            and (not chunking or self.chunkings == {chunking})
-        )
 
 
 @dataclass
@@ -267,6 +247,11 @@ class ChunkStore:
                     expected=int(metas[0].get("chunk_count", -1)),
                 )
         return states
+
+    def stored_whole(self, article_ids: list[str]) -> set[str]:
+        """Those of ``article_ids`` stored whole (a half-written one is read again)."""
+        states = self.article_states(article_ids)
+        return {aid for aid, state in states.items() if state.chunks == state.expected}
 
     def embeddings_for_texts(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for identical chunk texts (identical text = one embedding)."""

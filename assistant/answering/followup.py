@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.citations import content_tokens, strip_markers
+from assistant.answering.citations import content_tokens, strip_markers
 from assistant.models import Turn
 
 _PERSONAL = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s"}

@@ -25,7 +25,7 @@ import numpy as np
 from assistant.models import Passage, StoryCopy
 
 if TYPE_CHECKING:
-    from assistant.store import ChunkStore
+    from assistant.search.store import ChunkStore
 
 MAX_DAYS_APART = 7  # a text republished later is another item, not another outlet's copy
 LEAD_CHUNKS = 2  # the lead compared: the first two chunks (a standing intro is not enough)

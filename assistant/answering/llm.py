@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from assistant.config import Settings
-from assistant.errors import LLMError
+from assistant.errors import LLMError, UsageError
 
 OPENAI_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"
@@ -50,6 +50,16 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel | No
         kwargs["extra_body"] = {"max_tokens": settings.llm_max_tokens}
     kwargs.update(overrides)
     return ChatOpenAI(**kwargs)
+
+
+def judge_model(settings: Settings) -> BaseChatModel:
+    """The configured LLM as a judge of answers (evaluation's ``--judge``); a usage error
+    when none is configured."""
+    model = build_chat_model(settings) if settings.llm_configured else None
+    if model is None:
+        msg = "--judge needs an LLM: set OPENAI_API_KEY or ASSISTANT_LLM_BASE_URL"
+        raise UsageError(msg)
+    return model
 
 
 def describe_backend(settings: Settings) -> str:

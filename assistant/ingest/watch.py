@@ -20,13 +20,22 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from assistant.config import Settings
 from assistant.errors import AssistantError, UsageError
+from assistant.models import IngestReport
 
-if TYPE_CHECKING:
-    from assistant.models import IngestReport
-    from assistant.service import Assistant
+
+class Ingests(Protocol):
+    """What the watch loop needs of its caller (``assistant.service.Assistant`` is one)."""
+
+    settings: Settings
+
+    def ingest(
+        self, paths: list[str], progress: Any = None, stop: threading.Event | None = None
+    ) -> IngestReport: ...
+
 
 Printer = Callable[[str], Any]
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -90,7 +99,7 @@ class WatchState:
 
 
 def run_watch(
-    assistant: Assistant,
+    assistant: Ingests,
     feeds_file: Path,
     every: float,
     max_polls: int | None = None,
@@ -128,7 +137,7 @@ def run_watch(
 
 
 def _poll(
-    assistant: Assistant, urls: list[str], stop: threading.Event, err: Printer
+    assistant: Ingests, urls: list[str], stop: threading.Event, err: Printer
 ) -> IngestReport | None:
     try:
         report = assistant.ingest(urls, stop=stop)

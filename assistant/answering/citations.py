@@ -41,8 +41,8 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, Field
 
-from assistant.embeddings import Embedder
 from assistant.models import AnswerSentence, Citation, MarkerSpan, Passage
+from assistant.search.embeddings import Embedder
 from assistant.text import (
     MARKER_RE,
     NUMBER_WORDS,

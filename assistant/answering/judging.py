@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.citations import strip_markers
+from assistant.answering.citations import strip_markers
+from assistant.answering.prompts import load_prompt, neutralise
 from assistant.models import Answer
-from assistant.prompts import load_prompt, neutralise
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

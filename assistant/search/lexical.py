@@ -13,7 +13,8 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,6 +301,33 @@ class LexicalIndex:
             meta.get("text_hashes"),
             meta.get("titles"),
         )
+
+
+Pages = Iterable[tuple[list[str], list[str], list[dict[str, Any]]]]
+
+
+def current_index(
+    cached: LexicalIndex | None, generation: str, folder: Path, pages: Callable[[], Pages]
+) -> LexicalIndex:
+    """The index of the store's ``generation``: ``cached`` when it is that one, else the one
+    saved in ``folder``, else one rebuilt from ``pages()`` (and saved; a read-only store folder
+    still answers, it rebuilds next time)."""
+    if cached is not None and cached.generation == generation:
+        return cached
+    loaded = LexicalIndex.load(folder)
+    if loaded is not None and loaded.generation == generation:
+        return loaded
+    index = LexicalIndex.build(pages(), generation)
+    with suppress(OSError):
+        index.save(folder)
+    return index
+
+
+def rebuild_index(generation: str, folder: Path, pages: Pages) -> LexicalIndex:
+    """A new index of ``pages`` for ``generation``, saved in ``folder`` (after a write)."""
+    index = LexicalIndex.build(pages, generation)
+    index.save(folder)
+    return index
 
 
 def _current_version(folder: Path) -> str:

@@ -1,6 +1,6 @@
 """Multiple-choice questions without an LLM: which choice do the passages support best?
 
-Used by :meth:`assistant.answer.Answerer.pick_choice` when no chat model is configured (and when
+Used by :meth:`assistant.answering.answer.Answerer.pick_choice` when no chat model is configured (and when
 the model's reply names no choice). Quiz logic lives here, apart from answering.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.citations import NUMBER_WORDS, content_tokens, split_sentences
-from assistant.embeddings import Embedder
+from assistant.answering.citations import NUMBER_WORDS, content_tokens, split_sentences
 from assistant.models import Passage
+from assistant.search.embeddings import Embedder
 from assistant.text import idf_weights
 
 _BOILERPLATE = re.compile(
