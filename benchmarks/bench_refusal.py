@@ -40,7 +40,7 @@ import numpy as np
 from benchmarks.common import table, write_result
 
 SPLIT = "2022-07-15"
-CALIBRATION = Path(__file__).resolve().parent.parent / "assistant" / "calibration.json"
+CALIBRATION = Path(__file__).resolve().parent.parent / "assistant" / "answering" / "calibration.json"
 
 
 def _norm(text: str) -> str:

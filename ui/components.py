@@ -5,6 +5,9 @@ to strings, so they can be tested on their own. The page hands the HTML to ``st.
 additionally sanitises it with DOMPurify and never runs scripts); the HTML never contains a
 blank line, and every character Markdown or Streamlit could interpret is an HTML entity, so the
 text shows exactly as written wherever it ends up.
+
+This module holds the escaping and the answer itself (badge, marker links, unsupported
+sentences); the source cards are in :mod:`ui.cards`, the Markdown export in :mod:`ui.export`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from assistant.models import Answer, Citation, Passage, ShortAnswer, StoryCopy
+from assistant.models import Answer
 
 # [1]  [1, 2]  [1][3] — the canonical markers the answerer leaves in the answer text. Used only for
 # answers without ``answer.sentences`` (made before the checker returned sentence spans): the UI
@@ -293,177 +296,3 @@ def answer_html(answer: Answer, msg_id: int | str) -> str:
 def streaming_html(text: str) -> str:
     """Partial answer while tokens arrive (markers not linked yet)."""
     return f'<div class="qa-answer qa-streaming">{esc(text)}&#9612;</div>'
-
-
-# --- source cards ---------------------------------------------------------------------------
-
-
-def quote_spans(passage: Passage, citations: Sequence[Citation]) -> list[tuple[int, int]]:
-    """Spans of ``passage.text`` holding the citations' quotes, merged and sorted.
-
-    The citation offsets index the article; ``start - passage.start`` is the offset in the
-    passage. If the text there is not the quote (another chunking), the quote is searched for.
-    """
-    spans: list[tuple[int, int]] = []
-    text = passage.text
-    for c in citations:
-        if not c.quote:
-            continue
-        s, e = c.start - passage.start, c.end - passage.start
-        if not (0 <= s < e <= len(text) and text[s:e] == c.quote):
-            s = text.find(c.quote)
-            if s < 0:
-                s = text.find(c.quote.strip())
-                if s < 0:
-                    continue
-                e = s + len(c.quote.strip())
-            else:
-                e = s + len(c.quote)
-        spans.append((s, e))
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def highlight(
-    text: str, spans: Sequence[tuple[int, int]], strong: tuple[int, int] | None = None
-) -> str:
-    """Escaped ``text`` with each span wrapped in ``<mark>``; ``strong`` (the short answer,
-    inside a span) is also wrapped in ``<strong>``."""
-    out: list[str] = []
-    pos = 0
-    for s, e in spans:
-        out.append(esc(text[pos:s]))
-        if strong is not None and s <= strong[0] < strong[1] <= e:
-            a, b = strong
-            inner = f'{esc(text[s:a])}<strong class="qa-short">{esc(text[a:b])}</strong>'
-            out.append(f"<mark>{inner}{esc(text[b:e])}</mark>")
-        else:
-            out.append(f"<mark>{esc(text[s:e])}</mark>")
-        pos = e
-    out.append(esc(text[pos:]))
-    return "".join(out)
-
-
-def _meta_html(source: str | None, published: dt.date | None, url: str | None) -> str:
-    bits = [esc(source or "unknown outlet"), esc(fmt_date(published))]
-    good = safe_url(url)
-    if good:
-        host = urlsplit(good).netloc
-        bits.append(_link(good, host or good))
-    return " &middot; ".join(bits)
-
-
-def card_html(
-    n: int,
-    msg_id: int | str,
-    passage: Passage | None,
-    citations: Sequence[Citation],
-    short: ShortAnswer | None = None,
-) -> str:
-    """Source card n: title, outlet, date, link and the passage with its quotes highlighted
-    (and the short answer, when it lies in this passage, in bold inside its quote)."""
-    first = citations[0] if citations else None
-    ref = passage or first
-    title = (ref.title if ref else "") or "Untitled article"
-    source = ref.source if ref else None
-    published = ref.published if ref else None
-    url = ref.url if ref else None
-    if passage is not None:
-        inside = None
-        if short is not None and short.n == n:
-            a, b = short.start - passage.start, short.end - passage.start
-            inside = (a, b) if 0 <= a < b <= len(passage.text) else None
-        body = highlight(passage.text, quote_spans(passage, citations), inside)
-    else:  # no passage to show: the quotes alone
-        body = " &hellip; ".join(f"<mark>{esc(c.quote)}</mark>" for c in citations)
-    weak = [c for c in citations if not c.supported]
-    parts = [
-        f'<div class="qa-card" id="{anchor_id(msg_id, n)}" data-n="{n}">',
-        f'<div class="qa-card-head"><span class="qa-n">&#91;{n}&#93;</span>{esc(title)}</div>',
-        f'<div class="qa-meta">{_meta_html(source, published, url)}</div>',
-        f'<div class="qa-passage">{body}</div>',
-    ]
-    if passage is not None and passage.also_in:
-        parts.append(also_in_html(passage.also_in))
-    if weak and len(weak) == len(citations):
-        parts.append('<div class="qa-weak">&#9888; weak support for the cited sentence</div>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def also_in_html(copies: Sequence[StoryCopy]) -> str:
-    """'also reported by' and the other outlets of the story, linked when their url is http(s)."""
-    names = [_link(c.url, c.source or c.article_id) for c in copies]
-    return f'<div class="qa-also">also reported by {", ".join(names)}</div>'
-
-
-def cited_numbers(answer: Answer) -> list[int]:
-    """Card numbers in the order they are first cited."""
-    return list(dict.fromkeys(c.n for c in answer.citations))
-
-
-def citations_for(answer: Answer, n: int) -> list[Citation]:
-    return [c for c in answer.citations if c.n == n]
-
-
-def passage_for(answer: Answer, n: int) -> Passage | None:
-    for p in answer.passages:
-        if p.n == n:
-            return p
-    return None
-
-
-# --- Markdown export ------------------------------------------------------------------------
-
-
-def _md(text: str | None) -> str:
-    """Plain text for a Markdown file: one line, no raw HTML (angle brackets as entities)."""
-    if not text:
-        return ""
-    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
-
-
-def conversation_markdown(
-    turns: Sequence[tuple[str, Answer | None, str | None]], title: str = "Conversation"
-) -> str:
-    """The conversation as Markdown: each question, its answer and its numbered sources.
-
-    ``turns`` holds (question, answer or None, error message or None).
-    """
-    lines = [f"# {title}", ""]
-    for i, (question, answer, error) in enumerate(turns, start=1):
-        lines += [f"## {i}. {_md(question)}", ""]
-        if answer is None:
-            lines += [f"_Error: {_md(error or 'no answer')}_", ""]
-            continue
-        if is_rewritten(answer):
-            lines += [f"_Searched for: {_md(answer.standalone_question)}_", ""]
-        _, label = mode_label(answer)
-        lines += [f"_{label}_", "", _md(answer.answer), ""]
-        for sentence in answer.unsupported_sentences:
-            lines.append(f"- Unsupported: {_md(sentence)}")
-        if answer.unsupported_sentences:
-            lines.append("")
-        numbers = cited_numbers(answer)
-        if numbers:
-            lines += ["**Sources**", ""]
-        for n in numbers:
-            cites = citations_for(answer, n)
-            ref = passage_for(answer, n) or cites[0]
-            title = _md(ref.title) or "Untitled article"
-            outlet = _md(ref.source) or "unknown outlet"
-            lines.append(f"{n}. {title} — {outlet}, {fmt_date(ref.published)}")
-            url = safe_url(ref.url)
-            if url:
-                lines.append(f"   <{url}>")
-            for c in cites:
-                lines.append(f"   > “{_md(c.quote)}”")
-        if numbers:
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"

@@ -20,17 +20,8 @@ from assistant.errors import AssistantError
 from assistant.models import Answer, Stats
 
 from . import state
-from .components import (
-    CSS,
-    answer_html,
-    card_html,
-    citations_for,
-    cited_numbers,
-    esc,
-    marker_numbers,
-    passage_for,
-    streaming_html,
-)
+from .cards import card_html, citations_for, cited_numbers, passage_for
+from .components import CSS, answer_html, esc, marker_numbers, streaming_html
 from .sidebar import Filters, render_conversation_block, render_sidebar
 from .timeline import render_timeline
 

@@ -11,7 +11,7 @@ import streamlit as st
 from assistant.models import IngestReport, Stats
 
 from . import state
-from .components import conversation_markdown
+from .export import conversation_markdown
 from .upload import UPLOAD_TYPES, ingest_uploads, ingest_url, summary_line
 
 if TYPE_CHECKING:

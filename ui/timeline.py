@@ -14,7 +14,8 @@ import streamlit as st
 from assistant.models import Timeline
 
 from . import state
-from .components import _meta_html, also_in_html, esc
+from .cards import _meta_html, also_in_html
+from .components import esc
 
 if TYPE_CHECKING:
     from assistant.service import Assistant

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from assistant.config import Settings
-    from assistant.evaluation.runner import CaseResult, EvalOptions
+    from assistant.evaluation.results import CaseResult
+    from assistant.evaluation.runner import EvalOptions
     from assistant.models import IngestReport
     from assistant.service import Assistant, ProgressFn
 
@@ -61,11 +62,13 @@ def run(
     report.html under ``options.out_dir`` and check the floors. ``on_start(total, done)`` is
     called once the pending questions are known; ``on_ingest`` follows the corpus ingest."""
     from assistant.evaluation import report as rep
+    from assistant.evaluation.cases import corpus_collection, load_cases
+    from assistant.evaluation.gates import check_floor_names, check_gates, load_baseline
     from assistant.evaluation.page import render_html
-    from assistant.evaluation.runner import corpus_collection, load_cases, run_cases
+    from assistant.evaluation.runner import run_cases
 
-    rep.check_floor_names(options.fail_below)  # a typo must fail before a long run, not after
-    baseline = rep.load_baseline(options.baseline) if options.baseline else None
+    check_floor_names(options.fail_below)  # a typo must fail before a long run, not after
+    baseline = load_baseline(options.baseline) if options.baseline else None
     cases = load_cases(options.questions, options.limit)
     if options.corpus is not None and not options.corpus.exists():
         msg = f"--corpus {options.corpus} not found"
@@ -100,7 +103,7 @@ def run(
         settings=public,
         price=options.price,
     )
-    gates = rep.check_gates(metrics, options.fail_below)
+    gates = check_gates(metrics, options.fail_below)
     report = rep.build_report(
         rows,
         metrics,
@@ -241,7 +244,7 @@ def eval_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from assistant.evaluation.report import parse_floors
+    from assistant.evaluation.gates import parse_floors
     from assistant.evaluation.runner import EvalOptions
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.evaluation import metrics as m
-from assistant.evaluation.report import GATE_METRICS, HIT_CURVE, flatten
-from assistant.evaluation.runner import CaseResult
+from assistant.evaluation.gates import GATE_METRICS, flatten
+from assistant.evaluation.report import HIT_CURVE
+from assistant.evaluation.results import CaseResult
 
 TEMPLATE = "report.html.j2"
 WORST = 15

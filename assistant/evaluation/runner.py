@@ -4,26 +4,27 @@ Each question is searched (top 10 passages, for the retrieval metrics) and asked
 passages) as of its ``date``; questions with ``choices`` are also put to ``Assistant.choose``.
 Finished rows are appended to ``results.jsonl`` one flushed line at a time, so an interrupted run
 resumes where it stopped (``resume=True``); at the end the file is rewritten in question order.
-Only the public ``Assistant`` API is used (search, ask, choose, stats, ingest).
+Only the public ``Assistant`` API is used (search, ask, choose, stats, ingest). Question sets are
+read by :mod:`~assistant.evaluation.cases`; the row model and the results.jsonl file are in
+:mod:`~assistant.evaluation.results`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from assistant.errors import AssistantError, UsageError
+from assistant.errors import AssistantError
 from assistant.evaluation import metrics as m
-from assistant.models import Answer, EvalCase, Passage, sha1
+from assistant.evaluation.results import CaseResult, ResultsWriter, read_results, write_rows
+from assistant.models import Answer, EvalCase, Passage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -34,7 +35,6 @@ RETRIEVAL_DEPTH = 10
 CHOICE_DEPTH = 10  # passages multiple-choice scoring reads (chosen on RealTimeQA's fit half)
 ABORT_AFTER = 3  # when the first questions all fail, stop: the rest would fail the same way
 PASSAGE_CHARS = 1200  # passage text kept per retrieved passage in results.jsonl
-_COLLECTION_BAD = re.compile(r"[^a-zA-Z0-9._-]+")
 _SOURCES_LINE = re.compile(r"\n\s*Sources?:[^\n]*\s*$", re.IGNORECASE)
 
 
@@ -61,100 +61,7 @@ class EvalOptions(BaseModel):
         return f"mode={mode};k={self.k};retrieval_only={self.retrieval_only};judge={self.judge}"
 
 
-class CaseResult(BaseModel):
-    """One evaluated question: what was retrieved and answered, and the per-question scores."""
-
-    id: str
-    index: int = Field(description="Position in the question set (rows are sorted by it).")
-    question: str
-    date: str | None = None
-    answerable: bool = True
-    answers: list[str] = Field(default_factory=list)
-    choices: list[str] = Field(default_factory=list)
-    evidence: list[str] = Field(default_factory=list)
-    run_key: str = ""
-    error: str | None = None
-    # retrieval
-    passages: list[dict[str, Any]] = Field(default_factory=list)
-    retrieved_articles: list[str] = Field(default_factory=list)
-    evidence_rank: int | None = None
-    retrieval: dict[str, float] = Field(default_factory=dict)
-    # answer
-    answered: bool = False
-    mode: str | None = None
-    model: str = ""
-    answer: str | None = None
-    refused: bool | None = None
-    answer_passages: list[str] = Field(default_factory=list, description="Chunk ids shown.")
-    answer_retrieval: dict[str, float] = Field(
-        default_factory=dict,
-        description="Retrieval metrics of the passages the answer received (after follow-up "
-        "rewriting and date phrases), in retrieval order.",
-    )
-    choice: str | None = None
-    choice_scores: dict[str, float] = Field(default_factory=dict)
-    scores: dict[str, float | None] = Field(default_factory=dict)
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-    citation_stats: dict[str, float | int | None] = Field(default_factory=dict)
-    unsupported_sentences: list[str] = Field(default_factory=list)
-    judge: dict[str, Any] | None = None
-    verdicts: dict[str, Any] = Field(default_factory=dict)
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-    usage: dict[str, int] = Field(default_factory=dict)
-
-
-# --- inputs ------------------------------------------------------------------------------------
-
-
-def load_cases(path: Path, limit: int | None = None) -> list[EvalCase]:
-    """Read a question-set JSONL file; a bad line is a usage error naming the line."""
-    if not path.is_file():
-        msg = f"question set {path} not found"
-        raise UsageError(msg)
-    cases: list[EvalCase] = []
-    seen: set[str] = set()
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise TypeError("not a JSON object")
-                if isinstance(record.get("answer"), str):
-                    record["answer"] = [record["answer"]]
-                case = EvalCase.model_validate(record)
-            except (ValueError, TypeError, ValidationError) as exc:
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                if isinstance(exc, ValidationError):
-                    first = exc.errors()[0]
-                    where = ".".join(str(p) for p in first.get("loc", ()))
-                    reason = f"{where}: {first.get('msg', '')}"
-                msg = f"{path}:{lineno}: not a question record ({reason})"
-                raise UsageError(msg) from None
-            if not any(ch.isalnum() for ch in case.question):
-                msg = f"{path}:{lineno}: the question is empty"
-                raise UsageError(msg)
-            if case.id in seen:
-                msg = f"{path}:{lineno}: question id {case.id!r} appears twice"
-                raise UsageError(msg)
-            seen.add(case.id)
-            cases.append(case)
-            if limit is not None and len(cases) >= limit:
-                break
-    if not cases:
-        msg = f"question set {path} has no questions"
-        raise UsageError(msg)
-    return cases
-
-
-def corpus_collection(corpus: Path) -> str:
-    """The collection an eval corpus is ingested into: ``eval_<stem>_<hash of its path>``.
-
-    Valid for Chroma (3-512 chars of [a-zA-Z0-9._-], alphanumeric at both ends).
-    """
-    stem = _COLLECTION_BAD.sub("_", corpus.stem).strip("._-")[:40] or "corpus"
-    return f"eval_{stem}_{sha1(str(corpus.resolve()))[:8]}"
+# --- one question ------------------------------------------------------------------------------
 
 
 def scoring_text(answer: str) -> str:
@@ -163,9 +70,6 @@ def scoring_text(answer: str) -> str:
     from assistant.service import strip_markers
 
     return strip_markers(_SOURCES_LINE.sub("", answer))
-
-
-# --- one question ------------------------------------------------------------------------------
 
 
 def _passage_row(p: Passage) -> dict[str, Any]:
@@ -273,61 +177,6 @@ def evaluate_case(
         row.judge = assistant.judge(answer, judge_model)
         row.timings_ms["judge"] = (time.perf_counter() - t0) * 1000
     return row
-
-
-# --- results file ------------------------------------------------------------------------------
-
-
-def read_results(path: Path) -> list[CaseResult]:
-    """Rows of a results.jsonl; unreadable lines (a run killed mid-write) are skipped."""
-    rows: list[CaseResult] = []
-    if not path.is_file():
-        return rows
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                rows.append(CaseResult.model_validate_json(line))
-            except ValidationError:
-                continue
-    return rows
-
-
-class ResultsWriter:
-    """Appends one flushed JSON line per finished question (thread-safe)."""
-
-    def __init__(self, path: Path, *, fresh: bool) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        if fresh or not path.exists():
-            path.write_text("", encoding="utf-8")
-        elif path.stat().st_size:
-            with path.open("rb") as fh:
-                fh.seek(-1, 2)
-                if fh.read(1) != b"\n":  # a torn last line: start the next row on its own line
-                    with path.open("a", encoding="utf-8") as out:
-                        out.write("\n")
-        self._fh = path.open("a", encoding="utf-8")
-
-    def append(self, row: CaseResult) -> None:
-        line = row.model_dump_json() + "\n"
-        with self._lock:
-            self._fh.write(line)
-            self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
-
-
-def write_rows(path: Path, rows: Iterable[CaseResult]) -> None:
-    """Replace results.jsonl with the final rows, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(row.model_dump_json() + "\n")
-    tmp.replace(path)
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Search: find the passages that can answer a question.
 
-The second stage. Chunks written by ingest live in the Chroma collection (``store``, the only
-module that imports chromadb), with their vectors from the bundled embedding model
+The second stage. Chunks written by ingest live in the Chroma collection (``store``, with the
+client and filters in ``chroma``: the only two modules that import chromadb), with their vectors from the bundled embedding model
 (``embeddings``) and a BM25 index beside them (``lexical``). ``retrieve.Retriever`` asks both
 for candidates and orders them with the news ranking (``ranking``: BM25, dense, headline match,
 recency from the day the question is asked); ``stories`` folds copies of one wire story from

@@ -16,10 +16,11 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.models import Passage
+from assistant.search.chroma import build_where
 from assistant.search.embeddings import Embedder
 from assistant.search.lexical import LexicalIndex
 from assistant.search.ranking import Candidate, RankWeights, order, rrf, score_candidates
-from assistant.search.store import ChunkStore, Hit, build_where
+from assistant.search.store import ChunkStore, Hit
 
 MODES = ("fused", "rrf", "dense", "lexical")
 EXACT_LIMIT = 2000  # a filter passing at most this many chunks is searched exactly

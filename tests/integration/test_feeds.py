@@ -190,7 +190,7 @@ def test_cli_ingest_of_urls_prints_one_line_per_failure_and_a_second_run_says_0_
 ):
     from typer.testing import CliRunner
 
-    from assistant import cli
+    from assistant.cli import commands as cli
 
     monkeypatch.setattr(cli, "_assistant", lambda: web_assistant)
     urls = [f"{site.base}/tagged.rss", f"{site.base}/news/harbour.html", f"{site.base}/nope.html"]
@@ -206,7 +206,7 @@ def test_cli_ingest_of_urls_prints_one_line_per_failure_and_a_second_run_says_0_
 def test_cli_watch_stops_after_max_polls(site, web_assistant, monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
-    from assistant import cli
+    from assistant.cli import commands as cli
 
     monkeypatch.setattr(cli, "_assistant", lambda: web_assistant)
     feeds = tmp_path / "feeds.txt"

@@ -16,7 +16,7 @@ import pytest
 
 from assistant.evaluation.page import render_html
 from assistant.evaluation.report import build_report, summarize
-from assistant.evaluation.runner import CaseResult
+from assistant.evaluation.results import CaseResult
 from tests.integration.servers import skip_or_fail
 
 pytestmark = pytest.mark.browser

@@ -389,7 +389,7 @@ def test_feedback_is_appended_to_the_feedback_file(store: Assistant) -> None:
 
 
 def test_clear_and_export(store: Assistant) -> None:
-    from ui.components import conversation_markdown
+    from ui.export import conversation_markdown
 
     at = make_app(llm_assistant(store, GOOD_REPLY))
     ask(at, QUESTION)

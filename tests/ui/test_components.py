@@ -10,15 +10,9 @@ from pathlib import Path
 
 from assistant.models import Answer, AnswerSentence, Citation, MarkerSpan, Passage
 from tests.conftest import ROOT
-from ui.components import (
-    answer_html,
-    card_html,
-    conversation_markdown,
-    esc,
-    highlight,
-    quote_spans,
-    safe_url,
-)
+from ui.cards import card_html, highlight, quote_spans
+from ui.components import answer_html, esc, safe_url
+from ui.export import conversation_markdown
 from ui.upload import UPLOAD_TYPES, estimate_articles, safe_name
 
 ARTICLE = "First sentence here. Al-Shammari praised Iran for its help. Last one."

@@ -11,7 +11,7 @@ from tests.newsserver import Route, news_server, page, story
 from tests.ui.test_app import bodies, make_app, visible
 from tests.unit.test_stories import _articles
 from tests.unit.test_timeline import LATER
-from ui.components import card_html
+from ui.cards import card_html
 from ui.timeline import timeline_html
 
 EVIL = "Evil <script>window.__pwned=1</script> **News**"

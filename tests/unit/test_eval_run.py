@@ -20,7 +20,9 @@ from typer.testing import CliRunner
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMError, UsageError
 from assistant.evaluation import command
-from assistant.evaluation.runner import EvalOptions, corpus_collection, load_cases, read_results
+from assistant.evaluation.cases import corpus_collection, load_cases
+from assistant.evaluation.results import read_results
+from assistant.evaluation.runner import EvalOptions
 from assistant.service import Assistant
 from tests.fakes import HashEmbedder
 

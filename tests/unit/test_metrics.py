@@ -9,8 +9,9 @@ import pytest
 
 from assistant.errors import UsageError
 from assistant.evaluation import metrics as m
-from assistant.evaluation.report import check_gates, deltas, flatten, parse_floors, summarize
-from assistant.evaluation.runner import CaseResult
+from assistant.evaluation.gates import check_gates, deltas, flatten, parse_floors
+from assistant.evaluation.report import summarize
+from assistant.evaluation.results import CaseResult
 
 # --- answers -----------------------------------------------------------------------------------
 

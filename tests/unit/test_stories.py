@@ -96,7 +96,7 @@ def test_a_wire_copy_shows_once_with_also_in(make_assistant) -> None:
 
 
 def test_search_and_ask_json_carry_also_in(make_assistant, monkeypatch) -> None:
-    from assistant import cli
+    from assistant.cli import commands as cli
 
     assistant = make_assistant()
     assistant.ingest_articles(_articles())

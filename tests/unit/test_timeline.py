@@ -64,7 +64,7 @@ def test_events_are_dated_in_order_with_exact_quotes_and_copies_merged(make_assi
 
 
 def test_timeline_cli_json_and_date_bounds(make_assistant, monkeypatch) -> None:
-    from assistant import cli
+    from assistant.cli import commands as cli
 
     assistant, _ = _store(make_assistant)
     monkeypatch.setattr(cli, "_assistant", lambda: assistant)
