@@ -36,8 +36,8 @@ from importlib import resources
 
 from pydantic import BaseModel, Field
 
-from assistant.answering.citations import STOPWORDS, content_tokens, numbers, split_sentences
 from assistant.models import Passage
+from assistant.text import content_tokens, numbers, proper_nouns, split_sentences
 
 FEATURES = ("cosine", "window", "coverage", "rare", "names", "numbers", "missing", "typed")
 LEXICAL_MODEL = "lexical"  # the calibration without ``cosine``, for unknown embedding models
@@ -57,7 +57,6 @@ _NUMBER = re.compile(
     r"forty|fifty|hundred|thousand|million|billion|dozen|half)\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"(?<=[\w,;:)”\"] )[A-Z][\w'’\-]+")
 _TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("number", re.compile(r"\bhow (?:many|much|long|far|old|big|large|often)\b|\bwhat "
                           r"(?:percentage|percent|share|number|amount|proportion)\b", re.I)),
@@ -88,7 +87,11 @@ class Calibration(BaseModel):
 
 @lru_cache(maxsize=1)
 def _calibrations() -> dict[str, Calibration]:
-    text = resources.files("assistant.answering").joinpath("calibration.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("assistant.answering")
+        .joinpath("calibration.json")
+        .read_text(encoding="utf-8")
+    )
     return {name: Calibration.model_validate(c) for name, c in json.loads(text).items()}
 
 
@@ -117,16 +120,7 @@ def has_typed_phrase(kind: str, text: str, question: str) -> bool:
         return any(m.group().lower() not in asked for m in _DATE.finditer(text))
     if kind == "number":
         return any(m.group().lower() not in asked for m in _NUMBER.finditer(text))
-    return any(m.group().lower() not in asked for m in _NAME.finditer(text))
-
-
-def question_names(question: str) -> set[str]:
-    """Stems of the question's capitalised words that are not sentence starts or stopwords."""
-    found: set[str] = set()
-    for m in _NAME.finditer(question):
-        if m.group().lower() not in STOPWORDS:
-            found |= set(content_tokens(m.group()))
-    return found
+    return bool(proper_nouns(text) - set(content_tokens(question)))
 
 
 def signals(
@@ -160,7 +154,7 @@ def signals(
             share = sum(weights[t] for t in tokens if t in window) / total
             if share > best_window:
                 best_window, best_text = share, p.text[spans[i][0] : spans[i][1]]
-    names = question_names(question)
+    names = proper_nouns(question)
     nums = numbers(question)
     missing = max((weights[t] for t in tokens if t not in seen), default=0.0)
     return {

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answering.citations import content_tokens, strip_markers
 from assistant.models import Turn
+from assistant.text import content_tokens, name_phrases, strip_markers
 
 _PERSONAL = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s"}
 _NEUTER = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs": "'s"}
@@ -34,23 +34,6 @@ _DEMONSTRATIVE = re.compile(
 )
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|what of|also|but)\b", re.IGNORECASE)
 _CONTEXT = re.compile(r"\s*\([^()]*\)\s*$")
-_NAME = re.compile(r"(?:[A-Z][\w'’\-]*)(?:\s+(?:of\s+|al-\s*)?[A-Z][\w'’\-]*)*")
-_NOT_NAMES = {"i", "the", "a", "an", "what", "who", "whom", "whose", "when", "where", "which",
-              "why", "how", "did", "does", "do", "is", "was", "were", "are", "and", "but", "in",
-              "on", "at", "for", "general", "mr", "mrs", "ms", "dr"}  # fmt: skip
-
-
-def names(text: str) -> list[str]:
-    """Capitalised word groups of a text ("Joe Biden", "NATO"), question words left out."""
-    out: list[str] = []
-    for m in _NAME.finditer(text):
-        words = m.group().split()
-        while words and words[0].lower() in _NOT_NAMES:
-            words = words[1:]
-        phrase = " ".join(words)
-        if phrase and phrase not in out:
-            out.append(phrase)
-    return out
 
 
 def refers_back(question: str) -> bool:
@@ -71,7 +54,7 @@ def _previous(history: Sequence[Turn]) -> tuple[str, str]:
     short = last.short_answer
     if not short and last.answer:
         first = strip_markers(last.answer).split("\n")[0].split(".")[0]
-        found = names(" " + first)
+        found = name_phrases(first)
         short = found[0] if found else ""
     return standalone, short
 
@@ -85,7 +68,7 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
     if not history or not refers_back(question):
         return question
     previous, short = _previous(history)
-    prev_names = [n for n in names(previous) if n.lower() not in question.lower()]
+    prev_names = [n for n in name_phrases(previous) if n.lower() not in question.lower()]
     m = _PRONOUN.search(question)
     if m is not None:
         word = m.group(1).lower()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from assistant.text import NUMBER_WORDS, STOPWORDS, stem
+from assistant.text import NUMBER_WORDS, STOPWORDS
 
 Span = tuple[int, int]
 
@@ -344,21 +344,7 @@ INDIVIDUAL = re.compile(
 )
 
 
-_TITLE_WORDS = frozenset(
-    _words(
-        "minister general brigadier major president secretary chief commander senator governor "
-        "prime deputy defense defence foreign"
-    )
-)
-
-
 # "What lab ...", "Which show ...": a named thing is likely the answer.
 def person_like(phrase: str) -> bool:
     words = phrase.split()
     return 2 <= len(words) <= 5 and not _ORG_WORDS.search(phrase) and " of " not in phrase
-
-
-def proper_nouns(text: str) -> set[str]:
-    """Stems of the capitalised words of a text that do not start it (and are not titles)."""
-    found = re.findall(r"(?<=[\w,;:)”\"'’] )[A-Z][\w\-]+", text)
-    return {stem(w) for w in found if w.lower() not in STOPWORDS and w.lower() not in _TITLE_WORDS}

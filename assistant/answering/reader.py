@@ -48,14 +48,20 @@ from assistant.answering.phrases import (
     answer_type,
     demonym_variants,
     person_like,
-    proper_nouns,
     question_focus,
     title_before,
     typed_phrases,
 )
 from assistant.models import Passage
 from assistant.search.embeddings import Embedder
-from assistant.text import STOPWORDS, content_tokens, idf_weights, split_sentences, stem
+from assistant.text import (
+    STOPWORDS,
+    content_tokens,
+    idf_weights,
+    proper_nouns,
+    split_sentences,
+    stem,
+)
 
 __all__ = [
     "AnswerType",

@@ -66,3 +66,16 @@ def test_markers_parse_clean_and_strip() -> None:
     assert text[first.start : first.end] == "[1]"
     assert clean_markers(text, {1, 3, 6}) == ("A [1]. B [3]. C [6]. D [2022].", 3)
     assert strip_markers("Iran helped [1, 2]. Yes [3]") == "Iran helped. Yes"
+
+
+def test_one_name_extractor_serves_every_stage() -> None:
+    """Follow-ups, answerability and the reader read names with the same rules."""
+    from assistant.text import name_phrases, names, proper_nouns
+
+    q = "Did Defense Minister Amir Hatami meet Iraq's Al-Shammari in Tehran, and what did he say?"
+    assert proper_nouns(q) == {"amir", "hatami", "iraq", "al-shammari", "tehran"}
+    # the opening word and role titles count only when asked for (the support check)
+    assert {"defens", "minist"} <= names(q) and "did" not in names(q)
+    assert name_phrases(q) == ["Amir Hatami", "Iraq's Al-Shammari", "Tehran"]
+    assert name_phrases("Who leads the US team? President Joe Biden") == ["US", "Joe Biden"]
+    assert proper_nouns("“I’m close,” he said. It's Tuesday in Kyiv") == {"kyiv", "tuesday"}
