@@ -9,7 +9,8 @@ would read:
 - ``coverage``: the same share over all passages together;
 - ``rare``: IDF-weighted share of the question's three rarest words found in one passage (the
   words that name the story; common words match anything);
-- ``names`` / ``numbers``: share of the question's names (capitalised words) and numbers/years
+- ``names`` / ``numbers``: share of the question's names (:func:`assistant.text.proper_nouns`,
+  the one name extractor of every stage) and numbers/years
   that appear anywhere in the passages — a question about "the 2022 World Cup" is not answered by
   articles that never name it;
 - ``missing``: the IDF of the rarest question word absent from every passage, over the largest
@@ -20,8 +21,8 @@ would read:
 A logistic model over these gives ``probability``; its weights and the two cut points are fitted
 by ``benchmarks/bench_refusal.py --fit`` on the fit halves of the dev sets, per embedding model
 family (``cosine`` has another scale with OpenAI embeddings; an unknown model uses the weights
-fitted without it), and stored in ``assistant/answering/calibration.json``. Extractive answers refuse below
-``answer_at``; with an LLM only ``floor`` refuses before the model is asked (nothing remotely
+fitted without it), and stored in ``assistant/answering/calibration.json``. Extractive answers
+refuse below ``answer_at``; with an LLM only ``floor`` refuses before the model is asked (nothing remotely
 related was found), otherwise the model decides under the prompt's rule.
 """
 

@@ -3,8 +3,10 @@
 The first stage. ``loaders`` (with ``records``, ``web``, ``decoding`` and ``metadata``) read
 every input format into :class:`~assistant.models.Article` objects, one clear failure per bad
 file or line; ``fetch`` and ``remote`` fetch pages and feeds politely; ``chunking`` cuts an
-article into overlapping chunks of whole sentences whose offsets map back to the text; ``watch``
-polls feeds and hands new items to an ingest function.
+article into overlapping chunks of whole sentences whose offsets map back to the text;
+``pipeline`` writes a stream of articles in batches (stable ids, conflicts between inputs,
+migration of old ids, each distinct text embedded once) through the store it is handed, under
+the write lock; ``watch`` polls feeds and hands new items to an ingest function.
 
 Imports only from the ground floor (``text``, ``dates``, ``models``, ``config``, ``errors``,
 ``resources``); the stages above call it.
