@@ -24,7 +24,7 @@ from langchain_core.messages import BaseMessage
 from assistant.answering import followup
 from assistant.answering.answerability import Evidence, assess, calibration_for, missing_terms
 from assistant.answering.choices import _Sentence, score_choices
-from assistant.answering.citations import is_refusal, strip_markers, verify
+from assistant.answering.citations import is_refusal, verify
 from assistant.answering.extractive import best_sentences, stream_extractive
 from assistant.answering.extractive import ms as _ms
 from assistant.answering.llm import llm_error
@@ -33,6 +33,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.models import Answer, Passage, Turn
 from assistant.search.embeddings import Embedder
+from assistant.text import strip_markers
 
 
 class Answerer:

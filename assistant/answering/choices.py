@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answering.citations import NUMBER_WORDS, content_tokens, split_sentences
 from assistant.models import Passage
 from assistant.search.embeddings import Embedder
-from assistant.text import idf_weights
+from assistant.text import NUMBER_WORDS, content_tokens, idf_weights, split_sentences
 
 _BOILERPLATE = re.compile(
     r"cookie|subscribe|newsletter|sign up|click here|all rights reserved|advertisement|"

@@ -15,12 +15,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from assistant.answering.choices import _Sentence, passage_sentences
-from assistant.answering.citations import (
-    best_support,
-    content_tokens,
-    looks_like_instruction,
-    make_citation,
-)
+from assistant.answering.citations import make_citation
+from assistant.answering.support import best_support, looks_like_instruction
 from assistant.config import Settings
 from assistant.models import (
     Answer,
@@ -31,7 +27,7 @@ from assistant.models import (
     ShortAnswer,
 )
 from assistant.search.embeddings import Embedder
-from assistant.text import idf_weights
+from assistant.text import content_tokens, idf_weights
 
 _BRACKET_NUMBER = re.compile(r"\[(\s*\d[\d\s,;\-–]*)\]")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering.citations import strip_markers
 from assistant.answering.prompts import load_prompt, neutralise
 from assistant.models import Answer
+from assistant.text import strip_markers
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
