@@ -14,7 +14,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __version__ = "0.1.0"  # `assistant.__version__`; the same as in pyproject.toml
 
 
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_",

@@ -23,7 +23,7 @@ from langchain_core.messages import BaseMessage
 
 from assistant.answering import followup
 from assistant.answering.answerability import Evidence, assess, calibration_for, missing_terms
-from assistant.answering.choices import _Sentence, score_choices
+from assistant.answering.choices import PassageSentence, score_choices
 from assistant.answering.citations import is_refusal, verify
 from assistant.answering.extractive import best_sentences, stream_extractive
 from assistant.answering.extractive import ms as _ms
@@ -265,7 +265,7 @@ class Answerer:
 
     def best_sentences(
         self, standalone: str, passages: Sequence[Passage], count: int
-    ) -> list[_Sentence]:
+    ) -> list[PassageSentence]:
         """The earlier extractive sentence choice, the baseline ``benchmarks/bench_reader.py``
         compares the reader with (:func:`assistant.answering.extractive.best_sentences`)."""
         return best_sentences(standalone, passages, count, self.embedder)

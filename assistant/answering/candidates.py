@@ -3,13 +3,13 @@ features :func:`assistant.answering.reader.short_answer` scores them by.
 
 Pure functions on a sentence's text and the question's (stemmed) terms:
 
-- :func:`_new_phrases` keeps the typed phrases of a text that say something the question does not
+- :func:`new_phrases` keeps the typed phrases of a text that say something the question does not
   (also a sentence feature of :func:`assistant.answering.reader.rank_sentences`);
-- :func:`_candidates` lists the candidate phrases of the asked-for type that the question does
+- :func:`candidate_spans` lists the candidate phrases of the asked-for type that the question does
   not already contain (for "other" questions: runs of words next to the question's terms, cut at
   clause boundaries, and for "which NOUN" questions names and quoted titles);
-- :func:`_closeness` measures how near a phrase sits to the question's terms;
-- :func:`_focus_nouns`, :func:`_counted` and :func:`_size_prior` read what the question asks for
+- :func:`closeness` measures how near a phrase sits to the question's terms;
+- :func:`focus_nouns`, :func:`counted_terms` and :func:`size_prior` read what the question asks for
   and how long a short answer should be.
 
 Offsets are into the text given (one sentence).
@@ -43,7 +43,7 @@ _CLAUSE_BREAK = frozenset(
 )
 
 
-def _new_phrases(kind: AnswerType, text: str, asked: set[str]) -> list[Span]:
+def new_phrases(kind: AnswerType, text: str, asked: set[str]) -> list[Span]:
     """Typed phrases of ``text`` that say something the question does not (not all its words)."""
     out = []
     for s, e in typed_phrases(kind, text):
@@ -53,7 +53,7 @@ def _new_phrases(kind: AnswerType, text: str, asked: set[str]) -> list[Span]:
     return out
 
 
-_THING = re.compile(
+THING_QUESTION = re.compile(
     r"\b(?:what|which)\s+(?!(?:is|are|was|were|did|do|does|has|have|had|will|would|can|could|"
     r"should|kind|type|sort|happens?|happened)\b)[a-z]",
     re.IGNORECASE,
@@ -63,7 +63,7 @@ _THING = re.compile(
 _QUOTED = re.compile(r"[“\"‘]([^”\"’\n]{2,80})[”\"’]")
 
 
-def _focus_nouns(question: str) -> set[str]:
+def focus_nouns(question: str) -> set[str]:
     """Stems of the words after "which"/"what" naming what is asked ("Which airline ..." ->
     {"airlin"}, "which national park" -> {"nation", "park"})."""
     m = re.search(
@@ -81,12 +81,12 @@ def _focus_nouns(question: str) -> set[str]:
     return set(content_tokens(" ".join(words)))
 
 
-def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> list[Span]:
+def candidate_spans(kind: AnswerType, text: str, asked: set[str], thing: bool) -> list[Span]:
     """Candidate short answers in a sentence for a question of type ``kind``."""
     if kind is AnswerType.PLACE:  # any name: "Sri Lanka has plunged into chaos" has no cue
-        return _new_phrases(AnswerType.PERSON, text, asked)
+        return new_phrases(AnswerType.PERSON, text, asked)
     if kind is not AnswerType.OTHER:
-        return _new_phrases(kind, text, asked)
+        return new_phrases(kind, text, asked)
     dated = typed_phrases(AnswerType.DATE, text)
     out = [
         c
@@ -94,22 +94,22 @@ def _candidates(kind: AnswerType, text: str, asked: set[str], thing: bool) -> li
         if not any(a < c[1] and c[0] < b for a, b in dated) or len(text[c[0] : c[1]].split()) > 3
     ]
     if thing:  # "which show": names and quoted titles
-        out += [c for c in _named(text, asked) if c not in out]
+        out += [c for c in named_spans(text, asked) if c not in out]
     return out
 
 
-def _named(text: str, asked: set[str]) -> list[Span]:
+def named_spans(text: str, asked: set[str]) -> list[Span]:
     """Names and quoted titles ("The Last Supper") the question does not hold."""
     quoted = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
     quoted = [q for q in quoted if not set(content_tokens(text[q[0] : q[1]])) <= asked]
-    return _new_phrases(AnswerType.PERSON, text, asked) + quoted
+    return new_phrases(AnswerType.PERSON, text, asked) + quoted
 
 
-def _token_spans(text: str) -> list[Span]:
+def token_spans(text: str) -> list[Span]:
     return [(m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
-def _matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
+def term_matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
     out = []
     for s, e in spans:
         word = text[s:e]
@@ -119,7 +119,7 @@ def _matches(text: str, spans: list[Span], asked: set[str]) -> list[bool]:
     return out
 
 
-def _closeness(
+def closeness(
     span: Span,
     spans: list[Span],
     hit: list[bool],
@@ -158,8 +158,8 @@ def _clause_candidates(text: str, asked: set[str]) -> list[Span]:
     """Runs of words next to the question's terms that the question does not contain, cut at
     punctuation and clause words, without leading/trailing function words; a long run also
     gives its part before the first preposition ("the Treaty of Paris" and "the Treaty")."""
-    spans = _token_spans(text)
-    hit = _matches(text, spans, asked)
+    spans = token_spans(text)
+    hit = term_matches(text, spans, asked)
     runs: list[list[int]] = []
     current: list[int] = []
     for i, (s, e) in enumerate(spans):
@@ -198,13 +198,13 @@ def _clause_candidates(text: str, asked: set[str]) -> list[Span]:
     return out
 
 
-def _counted(question: str) -> set[str]:
+def counted_terms(question: str) -> set[str]:
     """The stem of what "how many ..." counts ("How many electorates ..." -> {"elector"})."""
     m = re.search(r"\bhow\s+many\s+([\w\-]+)", question_focus(question), re.IGNORECASE)
     return set(content_tokens(m.group(1))) if m else set()
 
 
-def _size_prior(words: int) -> float:
+def size_prior(words: int) -> float:
     """Short answers are a few words long: 1 for 2-4 words, less for 1 and for long runs."""
     if words <= 1:
         return 0.7

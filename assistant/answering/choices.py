@@ -25,7 +25,7 @@ _BOILERPLATE = re.compile(
 
 
 @dataclass
-class _Sentence:
+class PassageSentence:
     passage: Passage
     start: int
     end: int
@@ -35,7 +35,9 @@ class _Sentence:
         return self.passage.text[self.start : self.end]
 
 
-def passage_sentences(passages: Sequence[Passage], *, readable: bool = True) -> list[_Sentence]:
+def passage_sentences(
+    passages: Sequence[Passage], *, readable: bool = True
+) -> list[PassageSentence]:
     """Sentences of all passages; ``readable`` drops fragments, headings and boilerplate."""
     out = []
     for passage in passages:
@@ -49,7 +51,7 @@ def passage_sentences(passages: Sequence[Passage], *, readable: bool = True) -> 
                 or _BOILERPLATE.search(text)
             ):
                 continue
-            out.append(_Sentence(passage, s, e))
+            out.append(PassageSentence(passage, s, e))
     return out
 
 
@@ -200,7 +202,7 @@ def score_choices(
 
 
 def _question_match(
-    question: str, sentences: Sequence[_Sentence], token_sets: Sequence[set[str]]
+    question: str, sentences: Sequence[PassageSentence], token_sets: Sequence[set[str]]
 ) -> np.ndarray:
     """IDF-weighted recall of the question's words in each sentence, its neighbours and title."""
     idf = idf_weights(token_sets)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from assistant.answering.choices import _Sentence, passage_sentences
+from assistant.answering.choices import PassageSentence, passage_sentences
 from assistant.answering.citations import make_citation
 from assistant.answering.support import best_support, looks_like_instruction
 from assistant.config import Settings
@@ -61,7 +61,7 @@ def stream_extractive(
         base.timings_ms["verify"] = 0.0
         yield base.model_copy(update={"answer": text, "refused": True})
         return
-    picked = [_Sentence(ranked[i].passage, ranked[i].start, ranked[i].end) for i in chosen]
+    picked = [PassageSentence(ranked[i].passage, ranked[i].start, ranked[i].end) for i in chosen]
     # Number sources in the order the answer cites them: the first quote is [1].
     first_use = list(dict.fromkeys(s.passage.n for s in picked))
     order = first_use + [p.n for p in passages if p.n not in first_use]
@@ -69,7 +69,7 @@ def stream_extractive(
         old: next(p for p in passages if p.n == old).model_copy(update={"n": new})
         for new, old in enumerate(order, start=1)
     }
-    picked = [_Sentence(renumbered[s.passage.n], s.start, s.end) for s in picked]
+    picked = [PassageSentence(renumbered[s.passage.n], s.start, s.end) for s in picked]
     base = base.model_copy(update={"passages": sorted(renumbered.values(), key=lambda p: p.n)})
     t0 = time.perf_counter()
     shown = [_BRACKET_NUMBER.sub(r"(\1)", " ".join(x.text.split())) for x in picked]
@@ -130,7 +130,7 @@ def stream_extractive(
     )
 
 
-def quote_support(picked: Sequence[_Sentence], shown: Sequence[str]) -> list[float]:
+def quote_support(picked: Sequence[PassageSentence], shown: Sequence[str]) -> list[float]:
     """The support check run on each quote against its own span (an injected instruction
     or a quote the passage does not hold scores low), as for generated sentences. No
     embedding: a quote's cosine with its own span says nothing the overlap does not."""
@@ -144,7 +144,7 @@ def quote_support(picked: Sequence[_Sentence], shown: Sequence[str]) -> list[flo
 
 def best_sentences(
     standalone: str, passages: Sequence[Passage], count: int, embedder: Embedder | None
-) -> list[_Sentence]:
+) -> list[PassageSentence]:
     """The earlier extractive sentence choice (answers now use :mod:`assistant.answering.reader`),
     kept as the baseline ``benchmarks/bench_reader.py`` compares the reader with.
 

@@ -30,16 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answering.candidates import (
-    _THING,
-    _candidates,
-    _closeness,
-    _counted,
-    _focus_nouns,
-    _matches,
-    _named,
-    _new_phrases,
-    _size_prior,
-    _token_spans,
+    THING_QUESTION,
+    candidate_spans,
+    closeness,
+    counted_terms,
+    focus_nouns,
+    named_spans,
+    new_phrases,
+    size_prior,
+    term_matches,
+    token_spans,
 )
 from assistant.answering.phrases import (
     INDIVIDUAL,
@@ -84,7 +84,7 @@ W_RANK = 0.10  # retrieval rank of the passage: W_RANK / (1 + rank)
 # A second sentence is quoted only when it scores at least this share of the first.
 SECOND_SHARE = 0.75
 # Short answer score: sentence score (relative to the best) + S_NEAR * nearness to the question's
-# terms (IDF-weighted, see _closeness) + S_PRIOR * (a span of a few words for "other", a
+# terms (IDF-weighted, see closeness) + S_PRIOR * (a span of a few words for "other", a
 # person-like name for "who", a number of the counted thing for "how many") + the terms below.
 S_NEAR = 0.3
 S_PRIOR = 0.2
@@ -173,7 +173,7 @@ def rank_sentences(
                 context |= tokens[j]
         typed = 0.0
         if kind is not AnswerType.OTHER:
-            typed = 1.0 if _new_phrases(kind, sent.text, asked) else 0.0
+            typed = 1.0 if new_phrases(kind, sent.text, asked) else 0.0
         sent.features = {
             "terms": recall(tokens[i]),
             "context": recall(context),
@@ -243,10 +243,10 @@ def short_answer(
         return None
     kind = answer_type(question)
     asked = _question_terms(question)
-    thing = kind is AnswerType.OTHER and bool(_THING.search(question_focus(question)))
+    thing = kind is AnswerType.OTHER and bool(THING_QUESTION.search(question_focus(question)))
     individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
-    counted = _counted(question) if kind is AnswerType.NUMBER else set()
-    focus = _focus_nouns(question)
+    counted = counted_terms(question) if kind is AnswerType.NUMBER else set()
+    focus = focus_nouns(question)
     best: tuple[float, int, Span] | None = None
     lead = ranked[0].score or 1.0
     idf = idf_weights([set(content_tokens(x.text)) for x in ranked])
@@ -264,14 +264,14 @@ def short_answer(
         text = sent.text
         spans = [
             w
-            for w in _token_spans(text)
+            for w in token_spans(text)
             if text[w[0]].isalnum() and text[w[0] : w[1]].lower() not in STOPWORDS
         ]
-        hit = _matches(text, spans, asked)
+        hit = term_matches(text, spans, asked)
         weight = [idf.get(stem(text[a:b]), 1.0) for a, b in spans]
-        named = set(_named(text, asked)) if thing else set()
-        for span in _candidates(kind, text, asked, thing):
-            near, edge = _closeness(
+        named = set(named_spans(text, asked)) if thing else set()
+        for span in candidate_spans(kind, text, asked, thing):
+            near, edge = closeness(
                 span,
                 spans,
                 hit,
@@ -290,7 +290,7 @@ def short_answer(
                 continue  # a demonym ("Iraqi" next to "Iraq") describes, it does not name
             prior = 0.0
             if kind is AnswerType.OTHER:
-                prior = _size_prior(len(phrase.split()))
+                prior = size_prior(len(phrase.split()))
                 if span in named:
                     prior += S_NAMED
             elif counted:
@@ -340,7 +340,7 @@ def compose(
     individual = kind is AnswerType.PERSON and bool(INDIVIDUAL.search(question_focus(question)))
 
     def answers(text: str) -> set[str]:
-        found = {text[s:e] for s, e in _new_phrases(kind, text, asked)}
+        found = {text[s:e] for s, e in new_phrases(kind, text, asked)}
         if kind is AnswerType.PERSON:
             found = {f for f in found if f.split()[-1].lower() not in conflicted}
             if individual:
@@ -370,4 +370,4 @@ def has_asked_type(
     if kind is AnswerType.OTHER:
         return True
     asked = _question_terms(question)
-    return any(_new_phrases(kind, sent.text, asked) for sent in ranked[:top])
+    return any(new_phrases(kind, sent.text, asked) for sent in ranked[:top])

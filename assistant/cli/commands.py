@@ -16,15 +16,15 @@ import typer
 from rich.markup import escape
 
 from assistant.cli.output import (
-    _dump,
-    _print_passage,
-    _state,
+    cli_state,
+    dump_json,
     err,
     handle_errors,
     out,
     parse_date,
     passage_json,
     print_answer,
+    print_passage,
 )
 from assistant.errors import UsageError
 
@@ -44,7 +44,7 @@ app = typer.Typer(
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    _state["debug"] = debug
+    cli_state["debug"] = debug
 
 
 def _assistant() -> Assistant:
@@ -94,7 +94,7 @@ def ingest(
     for url in report.not_modified:
         err.print(f"[dim]not modified since the last poll: {escape(url)}[/]")
     if json_out:
-        _dump(report.model_dump(mode="json"))
+        dump_json(report.model_dump(mode="json"))
     else:
         out.print(
             f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
@@ -154,12 +154,12 @@ def search(
         as_of=parse_date(as_of, "--as-of"),
     )
     if json_out:
-        _dump({"query": question, "passages": [passage_json(p) for p in passages]})
+        dump_json({"query": question, "passages": [passage_json(p) for p in passages]})
         return
     if not passages:
         out.print("no passages match")
     for p in passages:
-        _print_passage(p)
+        print_passage(p)
 
 
 @app.command()
@@ -191,7 +191,7 @@ def ask(
         answer = assistant.ask(request)
         data = answer.model_dump(mode="json")
         data["passages"] = [passage_json(p) for p in answer.passages]
-        _dump(data)
+        dump_json(data)
         return
     final: Answer | None = None
     streamed = False
@@ -228,7 +228,7 @@ def timeline(
         for event in data["events"]:
             if not event.get("also_in"):
                 event.pop("also_in", None)
-        _dump(data)
+        dump_json(data)
         return
     if not result.events:
         out.print("no dated articles match")
@@ -272,7 +272,7 @@ def stats(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     """Articles, chunks, outlets and date range of the collection."""
     s = _assistant().stats()
     if json_out:
-        _dump(s.model_dump(mode="json"))
+        dump_json(s.model_dump(mode="json"))
         return
     out.print(f"collection {s.collection!r}: {s.articles} articles, {s.chunks} chunks")
     out.print(f"embeddings: {s.embedding_model}")

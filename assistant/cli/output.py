@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-_state: dict[str, bool] = {"debug": False}
+cli_state: dict[str, bool] = {"debug": False}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +40,7 @@ def handle_errors(fn: F) -> F:
         except typer.Exit:
             raise
         except AssistantError as exc:
-            if _state["debug"]:
+            if cli_state["debug"]:
                 raise
             err.print(f"error: {escape(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
@@ -48,7 +48,7 @@ def handle_errors(fn: F) -> F:
             err.print("interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:
-            if _state["debug"]:
+            if cli_state["debug"]:
                 raise
             from pydantic import ValidationError
 
@@ -76,7 +76,7 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         raise UsageError(msg) from None
 
 
-def _dump(data: Any) -> None:
+def dump_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -89,7 +89,7 @@ def _source_line(p: Any) -> str:
     return f"{p.title or p.article_id} — {', '.join(bits)}"
 
 
-def _print_passage(p: Passage) -> None:
+def print_passage(p: Passage) -> None:
     ranks = f"dense #{p.dense_rank or '-'}, bm25 #{p.lexical_rank or '-'}, score {p.score:.4f}"
     out.print(f"[bold][{p.n}][/] {escape(_source_line(p))}  [dim]({ranks})[/]")
     if p.url:

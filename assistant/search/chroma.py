@@ -1,7 +1,7 @@
 """Chroma plumbing for :mod:`assistant.search.store`: the client, a retrying collection, where clauses.
 
 :func:`make_client` opens the embedded ``PersistentClient`` in ``settings.store_dir`` or an
-``HttpClient`` to the server of ``ASSISTANT_CHROMA_URL``; :class:`_Retrying` retries a collection's
+``HttpClient`` to the server of ``ASSISTANT_CHROMA_URL``; :class:`RetryingCollection` retries a collection's
 calls on Chroma's transient internal errors; :func:`chunk_metadata` and :func:`build_where` turn
 chunks and search filters into Chroma metadata and where clauses. With ``store.py`` the only module
 that imports chromadb.
@@ -71,7 +71,7 @@ def chunk_metadata(chunk: Chunk, chunking: str = "") -> dict[str, Any]:
     return meta
 
 
-def _in(key: str, values: Sequence[str]) -> Any:
+def where_in(key: str, values: Sequence[str]) -> Any:
     """``{key: {"$in": values}}`` (typed Any: Chroma's Where type has no list[str] variant)."""
     return {key: {"$in": list(values)}}
 
@@ -91,7 +91,7 @@ def build_where(
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-class _Retrying:
+class RetryingCollection:
     """A collection whose calls are retried a few times on Chroma's transient internal errors.
 
     A Chroma server answers "Error creating hnsw segment reader: Nothing found on disk" for a short

@@ -24,7 +24,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, StoreError
 from assistant.models import ArticleState, Chunk
-from assistant.search.chroma import _in, _Retrying, chunk_metadata, make_client
+from assistant.search.chroma import RetryingCollection, chunk_metadata, make_client, where_in
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -60,7 +60,7 @@ class ChunkStore:
     def collection(self) -> Collection:  # the proxy has the same methods
         if self._collection is None:
             try:
-                self._collection = _Retrying(
+                self._collection = RetryingCollection(
                     self.client.get_or_create_collection(
                         self.settings.collection,
                         embedding_function=None,
@@ -124,7 +124,7 @@ class ChunkStore:
         ids = list(dict.fromkeys(article_ids))
         for i in range(0, len(ids), 500):
             got = self.collection.get(
-                where=_in("article_id", ids[i : i + 500]), include=["metadatas"]
+                where=where_in("article_id", ids[i : i + 500]), include=["metadatas"]
             )
             per: dict[str, list[dict[str, Any]]] = {}
             for meta in got["metadatas"] or []:
@@ -151,7 +151,7 @@ class ChunkStore:
         hashes = list(dict.fromkeys(text_hashes))
         for i in range(0, len(hashes), 500):
             got = self.collection.get(
-                where=_in("text_hash", hashes[i : i + 500]),
+                where=where_in("text_hash", hashes[i : i + 500]),
                 include=["metadatas", "embeddings"],
             )
             embs = got.get("embeddings")
@@ -289,7 +289,7 @@ class ChunkStore:
             )
         if replacing:
             keep = set(ids)
-            got = self.collection.get(where=_in("article_id", list(replacing)), include=[])
+            got = self.collection.get(where=where_in("article_id", list(replacing)), include=[])
             stale = [cid for cid in got["ids"] if cid not in keep]
             if stale:
                 self.collection.delete(ids=stale)

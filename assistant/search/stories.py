@@ -270,5 +270,5 @@ def _copy(article_id: str, meta: dict) -> StoryCopy:
 
 
 def _leads_of(article_ids: list[str]) -> Any:
-    """A where clause for the first chunks of these articles (typed Any, as chroma._in is)."""
+    """A where clause for the first chunks of these articles (typed Any, as chroma.where_in is)."""
     return {"$and": [{"article_id": {"$in": article_ids}}, {"chunk_index": 0}]}

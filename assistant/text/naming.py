@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.text.tokens import STOPWORDS, _words, content_tokens
+from assistant.text.tokens import STOPWORDS, content_tokens
 
 # --- names -------------------------------------------------------------------------------------
 # One extractor of names for every stage: a name is a capitalised word that is not a function
@@ -13,10 +13,27 @@ from assistant.text.tokens import STOPWORDS, _words, content_tokens
 # writes them, so they compare with any token set); ``name_phrases`` the runs of them as written.
 
 ROLE_TITLES = frozenset(
-    _words(
-        """mr mrs ms dr minister general brigadier major president secretary chief commander
-        senator governor prime deputy defense defence foreign"""
-    )
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "minister",
+        "general",
+        "brigadier",
+        "major",
+        "president",
+        "secretary",
+        "chief",
+        "commander",
+        "senator",
+        "governor",
+        "prime",
+        "deputy",
+        "defense",
+        "defence",
+        "foreign",
+    ]
 )
 _CAPITALISED = r"[A-Z][\w'’\-]+"
 # inside a sentence: after a word, a comma or a closing quote/bracket and one space
