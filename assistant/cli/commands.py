@@ -7,6 +7,7 @@ inputs failed or a gate failed, 2 usage or configuration error. What the command
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -325,6 +326,9 @@ def ui(
         "--browser.gatherUsageStats",
         "false",
     ]
+    if os.name == "posix":  # Streamlit takes this process over: a SIGTERM to it stops the chat
+        sys.stdout.flush()
+        os.execv(sys.executable, cmd)
     raise typer.Exit(subprocess.call(cmd))
 
 
