@@ -281,9 +281,6 @@ class Request(BaseModel):
     def of(cls, question: str | Request, **options: Unpack[RequestOptions]) -> Request:
         """A Request from a question and keyword options (a Request is taken as it is)."""
         given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
-        for name in ("history", "sources", "exclude"):
-            if name in given:
-                given[name] = list(given[name])
         if isinstance(question, Request):
             return cls.model_validate({**question.model_dump(), **given}) if given else question
         return cls(question=question, **given)

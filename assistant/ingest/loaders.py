@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeGuard
 
 from pydantic import ValidationError
 
@@ -84,6 +85,11 @@ _LOADERS: dict[str, Loader] = {
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_LOADERS)
 
 
+def is_url(value: object) -> TypeGuard[str]:
+    """An http(s) URL given as an input (files and folders are paths)."""
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
+
+
 def iter_articles(
     paths: Sequence[str | Path],
     urls: UrlLoader | None = None,
@@ -101,7 +107,7 @@ def iter_articles(
         paths = [paths]
     for raw in paths:
         # --- URLs (assistant/ingest/remote.py) ---
-        if isinstance(raw, str) and raw.strip().lower().startswith(("http://", "https://")):
+        if is_url(raw):
             if urls is None:
                 yield Failure(path=raw, reason="URLs are read through Assistant.ingest")
             else:

@@ -26,7 +26,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.errors import StoreLockedError
 from assistant.ingest.chunking import chunk_article
-from assistant.ingest.loaders import iter_articles
+from assistant.ingest.loaders import is_url, iter_articles
 from assistant.models import Article, ArticleState, Chunk, Failure, IngestReport, origin_path
 
 BATCH_ARTICLES = 128
@@ -84,10 +84,6 @@ def write_lock(settings: Settings) -> Iterator[None]:
         lock.release()
 
 
-def is_url(path: str | Path) -> bool:
-    return isinstance(path, str) and path.lower().startswith(("http://", "https://"))
-
-
 @contextmanager
 def read_inputs(
     paths: Sequence[str | Path],
@@ -137,11 +133,12 @@ class IngestRun:
     _batch: dict[str, Article] = field(default_factory=dict)
     _claimed: dict[str, str] = field(default_factory=dict)  # id -> the input that claimed it
     _migrated: set[str] = field(default_factory=set)
+    # the chunking settings stored with each chunk: changing them re-chunks on the next ingest
+    _chunking: str = field(init=False, default="")
 
-    @property
-    def _chunking(self) -> str:
-        """Chunking settings stored with each chunk: changing them re-chunks on the next ingest."""
-        return f"tokens={self.settings.chunk_tokens};overlap={self.settings.chunk_overlap};v1"
+    def __post_init__(self) -> None:
+        s = self.settings
+        self._chunking = f"tokens={s.chunk_tokens};overlap={s.chunk_overlap};v1"
 
     def run(self, items: Iterable[Article | Failure]) -> IngestReport:
         self.store.claim_embedding_model(self.embedder.name)

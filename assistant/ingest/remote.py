@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from assistant.ingest.fetch import Fetched, Fetcher, FetchError
+from assistant.ingest.loaders import is_url
 from assistant.ingest.web import (
     entry_article,
     entry_date,
@@ -32,10 +33,6 @@ KnownFn = Callable[[list[str]], set[str]]
 """Given article ids, return those already stored."""
 
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
-
-
-def is_url(value: object) -> bool:
-    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
 
 
 def normalise_url(url: str) -> str:
