@@ -33,7 +33,8 @@ from assistant.models import (
 )
 from assistant.resources import ui_app as ui_app_path
 from assistant.search.embeddings import Embedder, LazyEmbedder, get_embedder, reading_embedder
-from assistant.search.lexical import LexicalIndex, current_index, rebuild_index
+from assistant.search.lexical import LexicalIndex
+from assistant.search.lexical_sync import LexicalSync
 from assistant.search.retrieve import MODES, Retrieved, Retriever, search_dated
 from assistant.search.store import ChunkStore
 from assistant.text import clean_question, strip_markers
@@ -74,7 +75,7 @@ class Assistant:
         self._embedder_injected = embedder is not None
         self._chat_model_arg = chat_model
         self.store = ChunkStore(self.settings, chroma_client)
-        self._lexical: LexicalIndex | None = None
+        self._lexical = LexicalSync(self.settings, self.store)
         self._answerer: Answerer | None = None
         self.retriever = Retriever(self.settings, self.store, self.embedder_proxy, self.lexical)
 
@@ -115,11 +116,8 @@ class Assistant:
         return "llm" if self._chat_model_arg else "extractive"
 
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt from the store whenever the store's generation moved on."""
-        self._lexical = current_index(
-            self._lexical, self.store.generation(), self.settings.lexical_dir, self.store.iter_all
-        )
-        return self._lexical
+        """The BM25 index, current with the store (``assistant.search.lexical_sync``)."""
+        return self._lexical.current()
 
     # --- ingest --------------------------------------------------------------------------------
 
@@ -148,25 +146,26 @@ class Assistant:
         """Write a stream of articles (see ``assistant.ingest.pipeline``) under the write lock."""
         started = time.perf_counter()
         with write_lock(self.settings):
+            before = self.store.generation()
             run = IngestRun(self.settings, self.store, self.embedder, progress)
             report = run.run(items)
             if run.dirty:
-                self._rebuild_lexical()
+                self._lexical.after_write(run.touched, before)
         report.seconds = time.perf_counter() - started
         if progress:
             progress(report, run.seen)
         return report
 
-    def _rebuild_lexical(self) -> None:
-        generation = self.store.bump_generation()
-        self._lexical = rebuild_index(generation, self.settings.lexical_dir, self.store.iter_all())
-
     def delete(self, article_id: str) -> int:
         """Remove an article from every index; returns the number of chunks removed."""
         with write_lock(self.settings):
+            before = self.store.generation()
+            if not self.store.article_chunk_ids(article_id):
+                return 0
+            self.store.bump_generation()  # a crash half-way: readers rebuild, not trust the index
             removed = self.store.delete_article(article_id)
             if removed:
-                self._rebuild_lexical()
+                self._lexical.after_write([article_id], before)
         return removed
 
     # --- query ---------------------------------------------------------------------------------

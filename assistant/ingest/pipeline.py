@@ -4,7 +4,8 @@
 ``IngestRun`` writes that stream batch by batch: it skips what is stored and current, refuses an
 id that another input of the run (or another file still on disk) already holds, migrates copies
 stored under the bare-stem ids of older versions, embeds each distinct chunk text once and
-writes it. The caller holds the write lock and rebuilds the lexical index when ``dirty``.
+writes it. The caller holds the write lock and updates the lexical index when ``dirty``
+(``touched`` names the articles whose chunks changed).
 
 The store and the embedder are handed in; this module knows them only by the few methods it
 calls (``ChunkSink``, ``DocumentEmbedder``), so ingest stays below the search stage.
@@ -128,7 +129,8 @@ class IngestRun:
     embedder: DocumentEmbedder
     progress: ProgressFn | None = None
     report: IngestReport = field(default_factory=IngestReport)
-    dirty: bool = False  # the store changed: the lexical index must be rebuilt
+    dirty: bool = False  # the store changed: the lexical index must follow
+    touched: set[str] = field(default_factory=set)  # ids of the articles written or deleted
     seen: int = 0
     _batch: dict[str, Article] = field(default_factory=dict)
     _claimed: dict[str, str] = field(default_factory=dict)  # id -> the input that claimed it
@@ -190,6 +192,7 @@ class IngestRun:
         if (todo or drop) and not self.dirty:
             self.store.bump_generation()  # readers must not trust the old index now
             self.dirty = True
+        self.touched.update([art.id for art, _, _ in todo] + drop)
         if todo:
             self._write(todo)
         for old_id in drop:  # after the new copy is written: a crash loses nothing

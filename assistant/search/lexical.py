@@ -1,48 +1,50 @@
-"""BM25 index over the same chunk ids as the vector store (bm25s, persisted beside the store).
+"""BM25 over the same chunk ids as the vector store: a tantivy index kept beside the store.
 
-The index is a cache of the store: it is labelled with the store's generation token and rebuilt from
-Chroma's documents whenever the token differs, so in server mode a process never answers from a
-stale index after another process wrote.
+The index is changed in place — an ingest or a delete replaces the chunks of the articles it
+touched, in one commit — so keeping it current costs what changed, not the archive. Readers see
+whole commits only: a searcher is a snapshot, and :meth:`LexicalIndex.refresh` moves to the
+newest commit. Every commit also writes the store's generation token into a small document of its
+own, so the label and the chunks it describes can never disagree.
+
+Beside BM25 the index keeps the fields retrieval filters and ranks on (article, outlet, date, text
+hash, title), so date windows, outlets, excluded articles and the question-date cutoff are
+answered by the engine, not by a scan in Python.
+
+Tokens come from the one text core (:func:`assistant.text.content_tokens`): stemmed content
+words and normalised numbers, stopwords removed — the same words the answer side weighs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
 import shutil
-import tempfile
+import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from assistant.models import date_to_int
 
-_STEMMER: Any = None
+SCHEMA_VERSION = "tantivy-v1"  # the folder of the index; a new schema gets a new folder
+META_ID = "\x00generation"  # the chunk id of the document that carries the generation token
+WRITER_HEAP = 64_000_000  # bytes: one writer thread's buffer
+LOCK_TIMEOUT = 300.0  # seconds a writer waits for another writer of the same index folder
+
+Page = tuple[list[str], list[str], list[dict[str, Any]]]
+"""A page of chunks as the store yields them: (ids, documents, metadatas)."""
+Pages = Iterable[Page]
+Progress = Callable[[int, int], None]
+"""``progress(done, total)`` while an index is built from the whole store."""
 
 
-def _stemmer() -> Any:
-    global _STEMMER
-    if _STEMMER is None:
-        import Stemmer
-
-        _STEMMER = Stemmer.Stemmer("english")
-    return _STEMMER
-
-
-def tokenize(texts: list[str]) -> Any:
+def index_tokens(text: str) -> list[str]:
+    """The words BM25 matches on, for chunk texts and queries alike."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
-
-
-def query_tokens(text: str) -> list[str]:
-    import bm25s
+    from assistant.text.tokens import _stemmer
 
     out = bm25s.tokenize(
         [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
@@ -50,294 +52,334 @@ def query_tokens(text: str) -> list[str]:
     return list(out[0]) if out else []
 
 
-@dataclass
-class LexicalHit:
-    index: int
-    id: str
-    score: float
+@dataclass(frozen=True)
+class ChunkFields:
+    """What retrieval needs to know of a chunk without reading the store."""
 
+    article_id: str
+    text_hash: str
+    title: str
+    published: int  # YYYYMMDD, 0 when unknown
+    source: str
 
-class LexicalIndex:
-    """BM25 over chunk texts plus the per-chunk fields retrieval filters on."""
-
-    def __init__(
-        self,
-        ids: list[str],
-        article_ids: list[str],
-        published: np.ndarray,
-        sources: list[str],
-        retriever: Any,
-        generation: str,
-        text_hashes: list[str] | None = None,
-        titles: list[str] | None = None,
-    ) -> None:
-        self.ids = ids
-        self.article_ids = article_ids
-        self.text_hashes = text_hashes if text_hashes is not None else list(ids)
-        self.titles = titles if titles is not None else [""] * len(ids)
-        self.published = published  # int YYYYMMDD, 0 when unknown
-        self.sources = np.asarray(sources, dtype=object)
-        self.retriever = retriever
-        self.generation = generation
-        self.position = {cid: i for i, cid in enumerate(ids)}
-        self._doc_freq: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @classmethod
-    def build(
-        cls,
-        rows: Iterable[tuple[list[str], list[str], list[dict[str, Any]]]],
-        generation: str,
-    ) -> LexicalIndex:
-        import bm25s
-
-        ids: list[str] = []
-        texts: list[str] = []
-        article_ids: list[str] = []
-        published: list[int] = []
-        sources: list[str] = []
-        text_hashes: list[str] = []
-        titles: list[str] = []
-        for page_ids, docs, metas in rows:
-            for cid, doc, meta in zip(page_ids, docs, metas, strict=True):
-                ids.append(cid)
-                # Title words help lexical matching; the chunk text stays what is shown.
-                texts.append(f"{meta.get('title', '')}\n{doc}")
-                article_ids.append(str(meta.get("article_id", "")))
-                published.append(int(meta.get("published_int") or 0))
-                sources.append(str(meta.get("source") or ""))
-                text_hashes.append(str(meta.get("text_hash") or cid))
-                titles.append(str(meta.get("title") or ""))
-        retriever = bm25s.BM25()
-        if texts:
-            retriever.index(tokenize(texts), show_progress=False)
-        return cls(
-            ids,
-            article_ids,
-            np.asarray(published, dtype=np.int64),
-            sources,
-            retriever,
-            generation,
-            text_hashes,
-            titles,
-        )
-
-    def idf(self, token: str) -> float:
-        """BM25's inverse document frequency of a (stemmed) token; unseen tokens get the most."""
-        if self._doc_freq is None:
-            indptr = (
-                np.asarray(self.retriever.scores.get("indptr", [0])) if self.ids else np.zeros(1)
-            )
-            self._doc_freq = np.diff(indptr)
-        i = self.retriever.vocab_dict.get(token) if self.ids else None
-        df = int(self._doc_freq[i]) if i is not None and i < len(self._doc_freq) else 0
-        n = len(self.ids)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-    def published_date(self, position: int) -> dt.date | None:
-        value = int(self.published[position])
-        if value <= 0:
+    @property
+    def published_date(self) -> dt.date | None:
+        if self.published <= 0:
             return None
         try:
-            return dt.date(value // 10000, value // 100 % 100, value % 100)
+            return dt.date(
+                self.published // 10000, self.published // 100 % 100, self.published % 100
+            )
         except ValueError:
             return None
 
-    def scores(self, query: str) -> np.ndarray | None:
-        """BM25 score of every chunk for the query (None when no query word is indexed)."""
-        if not self.ids:
-            return None
-        vocab = self.retriever.vocab_dict
-        tokens = [t for t in query_tokens(query) if t in vocab]
-        if not tokens:
-            return None
-        return np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
 
-    def search(
-        self,
-        query: str,
-        n: int,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        sources: Sequence[str] | None = None,
-        exclude: Collection[str] | None = None,
-        scores: np.ndarray | None = None,
-        cutoff: dt.date | None = None,
-    ) -> list[LexicalHit]:
-        """The ``n`` best chunks by BM25 that pass the filters (``scores`` from :meth:`scores`)."""
-        if scores is None:
-            scores = self.scores(query)
-        if scores is None:
-            return []
-        mask = scores > 0
-        filtered = self.filter_mask(since, until, sources, exclude, cutoff)
-        if filtered is not None:
-            mask &= filtered
-        candidates = np.flatnonzero(mask)
-        if candidates.size == 0:
-            return []
-        if candidates.size > n:
-            part = np.argpartition(-scores[candidates], n - 1)[:n]
-            candidates = candidates[part]
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [LexicalHit(int(i), self.ids[i], float(scores[i])) for i in order]
+@dataclass(frozen=True)
+class Filters:
+    """Which chunks a search may return. ``cutoff``: the day the question is asked — chunks
+    published later fail, undated ones pass (their date is unknown, not later); ``since`` and
+    ``until`` fail undated chunks; ``exclude`` lists article ids left out."""
 
-    def filter_mask(
-        self,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        sources: Sequence[str] | None = None,
-        exclude: Collection[str] | None = None,
-        cutoff: dt.date | None = None,
-    ) -> np.ndarray | None:
-        """Which chunks pass the filters (None = no filter); undated chunks fail date filters.
-
-        ``cutoff``: the day the question is asked — chunks published later fail, undated ones
-        pass (their date is unknown, not later). ``exclude`` lists article ids left out (the
-        evaluation's "topic not covered" set)."""
-        if not (since or until or sources or exclude or cutoff):
-            return None
-        mask = np.ones(len(self.ids), dtype=bool)
-        if cutoff:
-            mask &= self.published <= (date_to_int(cutoff) or 0)
-        if since:
-            mask &= self.published >= (date_to_int(since) or 0)
-        if until:
-            mask &= (self.published <= (date_to_int(until) or 0)) & (self.published > 0)
-        if sources:
-            mask &= self._source_mask(tuple(sorted(set(sources))))
-        if exclude:
-            mask &= ~np.isin(np.asarray(self.article_ids, dtype=object), list(exclude))
-        return mask
-
-    def _source_mask(self, sources: tuple[str, ...]) -> np.ndarray:
-        """Chunks of these outlets (cached per index: outlet filters repeat)."""
-        cache: dict[tuple[str, ...], np.ndarray] = self.__dict__.setdefault("_by_source", {})
-        if sources not in cache:
-            if len(cache) > 64:
-                cache.clear()
-            cache[sources] = np.isin(self.sources, list(sources))
-        return cache[sources]
-
-    # --- persistence ---------------------------------------------------------------------------
-
-    def save(self, folder: Path) -> None:
-        """Write a new version and switch to it atomically: a reader never sees a mix.
-
-        ``folder/versions/<name>/`` holds one complete index; ``folder/CURRENT`` names the one
-        in force and is replaced with ``os.replace`` only after that version is fully written.
-        Writers (ingest, delete, a reader that rebuilt a stale index) take ``folder``'s lock, so
-        cleaning up old versions never removes one another writer is still writing; the
-        previous version is kept for readers that are still loading it.
-        """
-        from filelock import FileLock
-
-        versions = folder / "versions"
-        versions.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder.with_name(folder.name + ".lock")), timeout=120):
-            tmp = Path(tempfile.mkdtemp(prefix=f"{_safe(self.generation)}-", dir=versions))
-            try:
-                self._write_files(tmp)
-                pointer = folder / f".CURRENT-{tmp.name}"
-                pointer.write_text(tmp.name, encoding="utf-8")
-                previous = _current_version(folder)
-                os.replace(pointer, folder / "CURRENT")
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            keep = {tmp.name, previous}
-            for old in versions.iterdir():
-                if old.name not in keep:
-                    shutil.rmtree(old, ignore_errors=True)
-            for legacy in ("meta.json", "published.npy", "bm25"):  # the unversioned layout
-                target = folder / legacy
-                if target.is_dir():
-                    shutil.rmtree(target, ignore_errors=True)
-                else:
-                    target.unlink(missing_ok=True)
-
-    def _write_files(self, target: Path) -> None:
-        if self.ids:
-            self.retriever.save(str(target / "bm25"), show_progress=False)
-        np.save(target / "published.npy", self.published)
-        meta = {
-            "generation": self.generation,
-            "ids": self.ids,
-            "article_ids": self.article_ids,
-            "sources": self.sources.tolist(),
-            "text_hashes": self.text_hashes,
-            "titles": self.titles,
-        }
-        (target / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sources: tuple[str, ...] = ()
+    exclude: frozenset[str] = frozenset()
+    cutoff: dt.date | None = None
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex | None:
-        """The saved index, or None when there is none or it cannot be read (then rebuild)."""
-        import bm25s
-
-        name = _current_version(folder)
-        source = folder / "versions" / name if name else folder  # else: the unversioned layout
-        try:
-            meta = json.loads((source / "meta.json").read_text(encoding="utf-8"))
-            if "titles" not in meta:  # written by an older version: rebuild
-                return None
-            published = np.load(source / "published.npy")
-            retriever = (
-                bm25s.BM25.load(str(source / "bm25"), show_progress=False)
-                if meta["ids"]
-                else bm25s.BM25()
-            )
-        except (OSError, ValueError, KeyError):
-            return None
+    def of(
+        cls,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        sources: Sequence[str] | None = None,
+        exclude: Collection[str] | None = None,
+        cutoff: dt.date | None = None,
+    ) -> Filters:
         return cls(
-            meta["ids"],
-            meta["article_ids"],
-            published,
-            meta["sources"],
-            retriever,
-            meta["generation"],
-            meta.get("text_hashes"),
-            meta.get("titles"),
+            since, until, tuple(sorted(set(sources or ()))), frozenset(exclude or ()), cutoff
         )
 
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.sources or self.exclude or self.cutoff)
 
-Pages = Iterable[tuple[list[str], list[str], list[dict[str, Any]]]]
-
-
-def current_index(
-    cached: LexicalIndex | None, generation: str, folder: Path, pages: Callable[[], Pages]
-) -> LexicalIndex:
-    """The index of the store's ``generation``: ``cached`` when it is that one, else the one
-    saved in ``folder``, else one rebuilt from ``pages()`` (and saved; a read-only store folder
-    still answers, it rebuilds next time)."""
-    if cached is not None and cached.generation == generation:
-        return cached
-    loaded = LexicalIndex.load(folder)
-    if loaded is not None and loaded.generation == generation:
-        return loaded
-    index = LexicalIndex.build(pages(), generation)
-    with suppress(OSError):
-        index.save(folder)
-    return index
+    def admits(self, f: ChunkFields) -> bool:
+        """The same test as the engine's query, for a handful of chunks already at hand."""
+        if self.cutoff and f.published > (date_to_int(self.cutoff) or 0):
+            return False
+        if self.since and f.published < (date_to_int(self.since) or 0):
+            return False
+        if self.until and not 0 < f.published <= (date_to_int(self.until) or 0):
+            return False
+        if self.sources and f.source not in self.sources:
+            return False
+        return f.article_id not in self.exclude
 
 
-def rebuild_index(generation: str, folder: Path, pages: Pages) -> LexicalIndex:
-    """A new index of ``pages`` for ``generation``, saved in ``folder`` (after a write)."""
-    index = LexicalIndex.build(pages, generation)
-    index.save(folder)
-    return index
+@dataclass
+class LexicalHit:
+    id: str
+    score: float
+    fields: ChunkFields
 
 
-def _current_version(folder: Path) -> str:
-    """The version folder ``folder/CURRENT`` names, or '' when there is none."""
-    try:
-        name = (folder / "CURRENT").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-    return name if name and "/" not in name and name not in {".", ".."} else ""
+def _schema() -> Any:
+    import tantivy
+
+    b = tantivy.SchemaBuilder()
+    for name in ("chunk_id", "article_id", "source", "text_hash", "generation"):
+        b.add_text_field(name, stored=True, tokenizer_name="raw")
+    b.add_text_field("title", stored=True, index_option="basic")  # shown, not matched
+    b.add_text_field("text", stored=False, tokenizer_name="whitespace", index_option="freq")
+    b.add_integer_field("published", stored=True, indexed=True, fast=True)
+    return b.build()
 
 
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text)[:40] or "index"
+class LexicalIndex:
+    """BM25 over chunk texts (title words included) plus the per-chunk fields filters use."""
+
+    def __init__(self, folder: Path) -> None:
+        import tantivy
+
+        self.folder = folder
+        self.path = folder / SCHEMA_VERSION
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._searcher: Any = None
+        self.generation = ""
+        self._size = 0
+        self.refresh()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Move to the newest commit (a whole commit: never part of one)."""
+        self.index.reload()
+        searcher = self.index.searcher()
+        generation, size = "", searcher.num_docs
+        meta = searcher.search(self._term("chunk_id", META_ID), 1, count=False).hits
+        if meta:
+            generation = str(searcher.doc(meta[0][1]).get_first("generation") or "")
+            size -= 1
+        self._searcher, self.generation, self._size = searcher, generation, size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _term(self, field: str, value: Any) -> Any:
+        import tantivy
+
+        return tantivy.Query.term_query(self.schema, field, value)
+
+    def _text_query(self, query: str) -> Any | None:
+        import tantivy
+
+        tokens = index_tokens(query)
+        if not tokens:
+            return None
+        should = tantivy.Occur.Should
+        return tantivy.Query.boolean_query([(should, self._term("text", t)) for t in tokens])
+
+    def _filter_clauses(self, filters: Filters) -> list[tuple[Any, Any]]:
+        """Filters as boolean clauses that match without adding to the score."""
+        import tantivy
+
+        q, occur = tantivy.Query, tantivy.Occur
+        integer = tantivy.FieldType.Integer
+        must: list[Any] = []
+        if filters.cutoff:
+            must.append(
+                q.range_query(self.schema, "published", integer, None, _day(filters.cutoff))
+            )
+        if filters.since:
+            must.append(q.range_query(self.schema, "published", integer, _day(filters.since), None))
+        if filters.until:
+            must.append(q.range_query(self.schema, "published", integer, 1, _day(filters.until)))
+        if filters.sources:
+            must.append(q.term_set_query(self.schema, "source", list(filters.sources)))
+        clauses = [(occur.Must, q.const_score_query(m, 0.0)) for m in must]
+        if filters.exclude:
+            excluded = q.term_set_query(self.schema, "article_id", sorted(filters.exclude))
+            clauses.append((occur.MustNot, excluded))
+        return clauses
+
+    def _hits(self, query: Any, n: int) -> list[tuple[float, Any]]:
+        return list(self._searcher.search(query, n, count=False).hits) if n > 0 else []
+
+    def _read(self, address: Any) -> tuple[str, ChunkFields]:
+        doc = self._searcher.doc(address)
+        fields = ChunkFields(
+            str(doc.get_first("article_id") or ""),
+            str(doc.get_first("text_hash") or ""),
+            str(doc.get_first("title") or ""),
+            int(doc.get_first("published") or 0),
+            str(doc.get_first("source") or ""),
+        )
+        return str(doc.get_first("chunk_id")), fields
+
+    def search(self, query: str, n: int, filters: Filters | None = None) -> list[LexicalHit]:
+        """The ``n`` best chunks by BM25 that pass ``filters``."""
+        import tantivy
+
+        text = self._text_query(query)
+        if text is None or not self._size:
+            return []
+        clauses = [(tantivy.Occur.Must, text), *self._filter_clauses(filters or Filters())]
+        hits = []
+        for score, address in self._hits(tantivy.Query.boolean_query(clauses), n):
+            cid, fields = self._read(address)
+            hits.append(LexicalHit(cid, float(score), fields))
+        return hits
+
+    def scores_of(self, query: str, ids: Collection[str]) -> dict[str, float]:
+        """BM25 scores of these chunks (those matching no query word are left out)."""
+        import tantivy
+
+        text = self._text_query(query)
+        if text is None or not ids:
+            return {}
+        chosen = tantivy.Query.term_set_query(self.schema, "chunk_id", list(ids))
+        must = tantivy.Occur.Must
+        both = tantivy.Query.boolean_query(
+            [(must, text), (must, tantivy.Query.const_score_query(chosen, 0.0))]
+        )
+        return {self._read(a)[0]: float(s) for s, a in self._hits(both, len(ids))}
+
+    def fields(self, ids: Collection[str]) -> dict[str, ChunkFields]:
+        """The stored fields of these chunks (ids the index does not hold are left out)."""
+        import tantivy
+
+        if not ids:
+            return {}
+        chosen = tantivy.Query.term_set_query(self.schema, "chunk_id", list(ids))
+        return dict(self._read(a) for _, a in self._hits(chosen, len(ids)))
+
+    def _matching(self, filters: Filters) -> Any:
+        import tantivy
+
+        everything = tantivy.Query.all_query()
+        meta = (tantivy.Occur.MustNot, self._term("chunk_id", META_ID))
+        clauses = [(tantivy.Occur.Must, everything), meta, *self._filter_clauses(filters)]
+        return tantivy.Query.boolean_query(clauses)
+
+    def count(self, filters: Filters) -> int:
+        """How many chunks pass ``filters``."""
+        return int(self._searcher.search(self._matching(filters), 1, count=True).count or 0)
+
+    def matching_ids(self, filters: Filters, limit: int) -> list[str]:
+        """Ids of (up to ``limit``) chunks that pass ``filters``."""
+        return [self._read(a)[0] for _, a in self._hits(self._matching(filters), limit)]
+
+    def chunk_ids(self) -> set[str]:
+        """Every chunk id held (a full read: for checks and tests, not for queries)."""
+        return set(self.matching_ids(Filters(), max(self._size, 1)))
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of a token; unseen tokens get the most."""
+        df = int(self._searcher.doc_freq("text", token)) if self._size else 0
+        return math.log(1.0 + (self._size - df + 0.5) / (df + 0.5))
+
+    # --- writing (the caller holds the store's write lock) -------------------------------------
+
+    def replace_articles(self, article_ids: Collection[str], pages: Pages, generation: str) -> int:
+        """Drop every chunk of ``article_ids`` and add ``pages`` (their chunks as now stored), in
+        one commit labelled ``generation``. Returns the number of chunks added."""
+
+        def write(writer: Any) -> int:
+            for aid in article_ids:
+                writer.delete_documents_by_term("article_id", aid)
+            return self._add(writer, pages)
+
+        return self._commit(write, generation)
+
+    def rebuild(
+        self, pages: Pages, generation: str, total: int = 0, progress: Progress | None = None
+    ) -> int:
+        """Replace everything with ``pages`` (the whole store), in one commit."""
+
+        def write(writer: Any) -> int:
+            writer.delete_all_documents()
+            return self._add(writer, pages, total, progress)
+
+        added = self._commit(write, generation)
+        self._drop_old_layouts()
+        return added
+
+    def _add(
+        self, writer: Any, pages: Pages, total: int = 0, progress: Progress | None = None
+    ) -> int:
+        import tantivy
+
+        added = 0
+        for ids, docs, metas in pages:
+            for cid, doc, meta in zip(ids, docs, metas, strict=True):
+                title = str(meta.get("title") or "")
+                writer.add_document(
+                    tantivy.Document(
+                        chunk_id=cid,
+                        article_id=str(meta.get("article_id", "")),
+                        source=str(meta.get("source") or ""),
+                        text_hash=str(meta.get("text_hash") or cid),
+                        title=title,
+                        # title words help matching; the chunk text stays what is shown
+                        text=" ".join(index_tokens(f"{title}\n{doc}")),
+                        published=int(meta.get("published_int") or 0),
+                    )
+                )
+            added += len(ids)
+            if progress:
+                progress(added, total)
+        return added
+
+    def _commit(self, write: Callable[[Any], int], generation: str) -> int:
+        """Run ``write`` with the index's writer and commit it with the generation label; other
+        writers of this folder (another process of a server-mode setup) wait their turn."""
+        import tantivy
+        from filelock import FileLock
+
+        with FileLock(str(self.folder.with_name(self.folder.name + ".lock")), timeout=LOCK_TIMEOUT):
+            writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            try:
+                added = write(writer)
+                writer.delete_documents_by_term("chunk_id", META_ID)
+                writer.add_document(tantivy.Document(chunk_id=META_ID, generation=generation))
+                writer.commit()
+                writer.wait_merging_threads()
+            except BaseException:
+                with suppress(Exception):
+                    writer.rollback()
+                raise
+        self.refresh()
+        return added
+
+    def _drop_old_layouts(self) -> None:
+        """Remove what earlier versions kept in the folder (the bm25s index and its pointer)."""
+        for entry in self.folder.iterdir():
+            if entry.name == SCHEMA_VERSION:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _day(day: dt.date) -> int:
+    return date_to_int(day) or 0
+
+
+def stderr_progress(label: str) -> Progress | None:
+    """A progress bar on stderr for a long build (none when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def show(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total or None, desc=label, unit=" chunks", leave=False)
+        bar["bar"].update(done - bar["bar"].n)
+        if total and done >= total:
+            bar["bar"].close()
+
+    return show

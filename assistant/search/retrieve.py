@@ -18,7 +18,7 @@ from assistant.config import Settings
 from assistant.models import Passage
 from assistant.search.chroma import build_where
 from assistant.search.embeddings import Embedder
-from assistant.search.lexical import LexicalIndex
+from assistant.search.lexical import ChunkFields, Filters, LexicalHit, LexicalIndex
 from assistant.search.ranking import Candidate, RankWeights, order, rrf, score_candidates
 from assistant.search.store import ChunkStore, Hit
 
@@ -79,22 +79,20 @@ class Retriever:
         mode = mode or self.settings.retrieval
         fetch = max(self.settings.fetch_k, k * 4)
         timings: dict[str, float] = {}
-        index = self._lexical()  # also the in-memory table of chunk fields used for filtering
+        index = self._lexical()  # BM25 and the chunk fields filters and ranking use
+        filters = Filters.of(since, until, sources, exclude, as_of)
 
         t0 = time.perf_counter()
         qvec = self.embedder.embed_query(query) if mode != "lexical" else None
         timings["embed_query"] = (time.perf_counter() - t0) * 1000
 
-        bm25: np.ndarray | None = None
-        lexical_ids: list[str] = []
+        hits: list[LexicalHit] = []
         if mode != "dense":
             t0 = time.perf_counter()
-            bm25 = index.scores(query)
-            hits = index.search(
-                query, fetch, since, until, sources, exclude, scores=bm25, cutoff=as_of
-            )
-            lexical_ids = [h.id for h in hits]
+            hits = index.search(query, fetch, filters)
             timings["lexical"] = (time.perf_counter() - t0) * 1000
+        lexical_ids = [h.id for h in hits]
+        known: dict[str, ChunkFields] = {h.id: h.fields for h in hits}
         dense: list[tuple[str, float]] = []
         if qvec is not None:
             t0 = time.perf_counter()
@@ -104,24 +102,25 @@ class Retriever:
             enough = k if len(lexical_ids) < k else 0
             if mode == "dense":
                 enough = fetch // 2
-            dense = self._dense(
-                qvec, fetch, index, since, until, sources, exclude, enough, cutoff=as_of
-            )
+            dense = self._dense(qvec, fetch, index, filters, known, enough)
             timings["dense"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         dense_ids = [cid for cid, _ in dense]
         similarity = {cid: 1.0 - dist for cid, dist in dense}
         if mode == "fused":
+            bm25 = {h.id: h.score for h in hits}
+            if mode != "dense":  # dense candidates outside BM25's list: their own BM25 score
+                bm25.update(index.scores_of(query, [c for c in dense_ids if c not in bm25]))
             fused = self._news_scores(
-                query, index, dense_ids, lexical_ids, similarity, bm25, as_of or until
+                query, dense_ids, lexical_ids, similarity, bm25, known, as_of or until
             )
         elif mode == "rrf":
             fused = rrf([r for r in (dense_ids, lexical_ids) if r], self.settings.rrf_k)
         else:
             fused = rrf([dense_ids or lexical_ids], self.settings.rrf_k)
         # a few more than k, so that folding copies of one story (below) still leaves k stories
-        chosen = self._diversify(order(fused), index, k + min(k, FOLD_SPARE))
+        chosen = self._diversify(order(fused), index, known, k + min(k, FOLD_SPARE))
         hits_by_id = self.store.get_chunks(chosen)
         chosen = [cid for cid in chosen if cid in hits_by_id]  # deleted since the index was built
         need = [cid for cid in chosen if cid not in similarity]
@@ -156,28 +155,22 @@ class Retriever:
     def _news_scores(
         self,
         query: str,
-        index: LexicalIndex,
         dense_ids: list[str],
         lexical_ids: list[str],
         similarity: dict[str, float],
-        bm25: np.ndarray | None,
+        bm25: dict[str, float],
+        known: dict[str, ChunkFields],
         as_of: dt.date | None,
     ) -> dict[str, float]:
         """Candidates of both retrievers scored as news (see :mod:`assistant.search.ranking`)."""
         candidates: list[Candidate] = []
         for cid in dict.fromkeys([*dense_ids, *lexical_ids]):
-            pos = index.position.get(cid)
-            if pos is None:  # written after the index was built: text match unknown
+            f = known.get(cid)
+            if f is None:  # written after the index's commit: text match unknown
                 candidates.append(Candidate(cid, 0.0, similarity.get(cid), "", None))
                 continue
             candidates.append(
-                Candidate(
-                    cid,
-                    float(bm25[pos]) if bm25 is not None else 0.0,
-                    similarity.get(cid),
-                    index.titles[pos],
-                    index.published_date(pos),
-                )
+                Candidate(cid, bm25.get(cid, 0.0), similarity.get(cid), f.title, f.published_date)
             )
         return score_candidates(query, candidates, self.weights, as_of)
 
@@ -186,35 +179,30 @@ class Retriever:
         qvec: np.ndarray,
         fetch: int,
         index: LexicalIndex,
-        since: dt.date | None,
-        until: dt.date | None,
-        sources: Sequence[str] | None,
-        exclude: Collection[str] | None = None,
+        filters: Filters,
+        known: dict[str, ChunkFields],
         enough: int | None = None,
-        cutoff: dt.date | None = None,
     ) -> list[tuple[str, float]]:
-        """Nearest chunks that pass the filters.
+        """Nearest chunks that pass the filters (their fields are added to ``known``).
 
         Chroma's filtered search is slow (it scans metadata), so first ask for a wider unfiltered
-        neighbourhood and filter it in memory with the index's table; only when too few survive
-        (fewer than ``enough``: with BM25 beside it the fused ranking needs only a few dense
-        candidates, BM25 being exact under any filter) score the passing chunks exactly or fall
-        back to Chroma's own ``where`` search.
+        neighbourhood and keep the chunks whose fields (read from the lexical index) pass; only
+        when too few survive (fewer than ``enough``: with BM25 beside it the fused ranking needs
+        only a few dense candidates, BM25 being exact under any filter) score the passing chunks
+        exactly or fall back to Chroma's own ``where`` search.
         """
-        mask = index.filter_mask(since, until, sources, exclude, cutoff)
-        if mask is None:
-            return self.store.query_ids(qvec, fetch)
-        allowed = int(mask.sum())
+        if not filters:
+            near = self.store.query_ids(qvec, fetch)
+            known.update(index.fields([c for c, _ in near if c not in known]))
+            return near
+        allowed = index.count(filters)
         if allowed == 0:
             return []
         kept: list[tuple[str, float]] = []
         for widen in (4, 20):  # ids and distances only: a wide neighbourhood costs a few ms
             wide = self.store.query_ids(qvec, fetch * widen)
-            kept = [
-                (cid, dist)
-                for cid, dist in wide
-                if (pos := index.position.get(cid)) is not None and mask[pos]
-            ]
+            known.update(index.fields([c for c, _ in wide if c not in known]))
+            kept = [(c, d) for c, d in wide if c in known and filters.admits(known[c])]
             # HNSW may return fewer neighbours than asked without having seen every chunk: only a
             # neighbourhood as large as the index proves that nothing else passes the filter
             if len(kept) >= fetch or len(wide) >= len(index):
@@ -225,27 +213,40 @@ class Retriever:
             return kept
         # few chunks pass, or articles are excluded (Chroma's where cannot say "not these
         # articles" cheaply): score the passing chunks exactly
-        if allowed <= EXACT_LIMIT or exclude:
-            ids = [index.ids[i] for i in np.flatnonzero(mask)]
+        if allowed <= EXACT_LIMIT or filters.exclude:
+            ids = index.matching_ids(filters, EXACT_LIMIT if not filters.exclude else allowed)
             vectors = self.store.embeddings_for_ids(ids)
             scored = sorted((1.0 - float(v @ qvec), cid) for cid, v in vectors.items())
-            return [(cid, dist) for dist, cid in scored[:fetch]]
+            top = [(cid, dist) for dist, cid in scored[:fetch]]
+            known.update(index.fields([c for c, _ in top if c not in known]))
+            return top
         # Chroma's where cannot keep undated chunks under the cutoff: this rare path drops them
-        hi = min(until, cutoff) if until and cutoff else (until or cutoff)
-        return self.store.query_ids(qvec, min(fetch, allowed), build_where(since, hi, sources))
+        hi = (
+            min(filters.until, filters.cutoff)
+            if filters.until and filters.cutoff
+            else (filters.until or filters.cutoff)
+        )
+        where = build_where(filters.since, hi, filters.sources)
+        near = self.store.query_ids(qvec, min(fetch, allowed), where)
+        known.update(index.fields([c for c, _ in near if c not in known]))
+        return near
 
-    def _diversify(self, ranked: list[str], index: LexicalIndex, k: int) -> list[str]:
+    def _diversify(
+        self, ranked: list[str], index: LexicalIndex, known: dict[str, ChunkFields], k: int
+    ) -> list[str]:
         """Top k with identical texts shown once and at most ``max_per_article`` per article."""
         chosen: list[str] = []
         per_article: dict[str, int] = {}
         seen_text: set[str] = set()
-        unknown = [cid for cid in ranked[: k * 8] if cid not in index.position]
+        unknown = [cid for cid in ranked[: k * 8] if cid not in known]
+        known.update(index.fields(unknown))
+        unknown = [cid for cid in unknown if cid not in known]
         extra = self.store.get_chunks(unknown) if unknown else {}
         for cid in ranked:
-            pos = index.position.get(cid)
-            if pos is not None:
-                aid, text_hash = index.article_ids[pos], index.text_hashes[pos]
-            elif cid in extra:  # written after the index was built
+            f = known.get(cid)
+            if f is not None:
+                aid, text_hash = f.article_id, f.text_hash
+            elif cid in extra:  # written after the index's commit
                 aid = str(extra[cid].meta.get("article_id", ""))
                 text_hash = str(extra[cid].meta.get("text_hash", cid))
             else:

@@ -104,9 +104,13 @@ class ChunkStore:
         return str(self._metadata().get(GENERATION_KEY, ""))
 
     def bump_generation(self) -> str:
-        token = uuid.uuid4().hex
-        self._set_metadata({GENERATION_KEY: token})
+        token = new_generation()
+        self.set_generation(token)
         return token
+
+    def set_generation(self, token: str) -> None:
+        """Label the store's current content (the lexical index carries the same label)."""
+        self._set_metadata({GENERATION_KEY: token})
 
     def _set_metadata(self, update: dict[str, Any]) -> None:
         meta = self._metadata()
@@ -222,6 +226,20 @@ class ChunkStore:
             yield ids, docs, metas
             offset += len(ids)
 
+    def chunks_of_articles(
+        self, article_ids: Sequence[str], batch: int = 200
+    ) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:
+        """The stored chunks of these articles, in pages: (ids, documents, metadatas)."""
+        ids = list(dict.fromkeys(article_ids))
+        for i in range(0, len(ids), batch):
+            got = self.collection.get(
+                where=where_in("article_id", ids[i : i + batch]),
+                include=["documents", "metadatas"],
+            )
+            if got["ids"]:
+                docs = [d or "" for d in (got["documents"] or [])]
+                yield list(got["ids"]), docs, [dict(m or {}) for m in (got["metadatas"] or [])]
+
     def article_chunk_ids(self, article_id: str) -> list[str]:
         got = self.collection.get(where={"article_id": article_id}, include=[])
         return list(got["ids"])
@@ -307,3 +325,8 @@ class ChunkStore:
         if ids:
             self.collection.delete(ids=ids)
         return len(ids)
+
+
+def new_generation() -> str:
+    """A fresh generation token."""
+    return uuid.uuid4().hex

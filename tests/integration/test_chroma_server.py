@@ -108,4 +108,4 @@ def test_concurrent_ingests_and_queries_on_one_server(tmp_path: Path) -> None:
         assert len(stored) == len(set(stored)) == len(expected)
         assert set(stored) == expected
         # the lexical index of a fresh process is built from the server and matches it
-        assert set(checker.lexical().ids) == expected
+        assert checker.lexical().chunk_ids() == expected

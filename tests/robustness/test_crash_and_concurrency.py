@@ -54,7 +54,7 @@ def _snapshot(store: Path) -> tuple[list[str], list[str]]:
         Settings(store_dir=store, _env_file=None), embedder=HashEmbedder(), chat_model=None
     )
     ids = [cid for page, _, _ in a.store.iter_all() for cid in page]
-    return sorted(ids), sorted(a.lexical().ids)
+    return sorted(ids), sorted(a.lexical().chunk_ids())
 
 
 def test_kill_9_during_ingest_then_rerun_equals_clean_ingest(tmp_path: Path) -> None:
