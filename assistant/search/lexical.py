@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.models import date_to_int
+from assistant.text import content_tokens
 
-SCHEMA_VERSION = "tantivy-v1"  # the folder of the index; a new schema gets a new folder
+SCHEMA_VERSION = "tantivy-v2"  # the folder of the index; a new schema gets a new folder
 META_ID = "\x00generation"  # the chunk id of the document that carries the generation token
 WRITER_HEAP = 64_000_000  # bytes: one writer thread's buffer
 LOCK_TIMEOUT = 300.0  # seconds a writer waits for another writer of the same index folder
@@ -42,14 +43,7 @@ Progress = Callable[[int, int], None]
 
 def index_tokens(text: str) -> list[str]:
     """The words BM25 matches on, for chunk texts and queries alike."""
-    import bm25s
-
-    from assistant.text.tokens import _stemmer
-
-    out = bm25s.tokenize(
-        [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-    return list(out[0]) if out else []
+    return content_tokens(text)
 
 
 @dataclass(frozen=True)
