@@ -38,6 +38,7 @@ from assistant.search.lexical_sync import LexicalSync
 from assistant.search.retrieve import MODES, Retrieved, Retriever, search_dated
 from assistant.search.store import ChunkStore
 from assistant.text import clean_question, strip_markers
+from assistant.text.urls import same_page_key
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -45,10 +46,11 @@ if TYPE_CHECKING:
 
     from assistant.answering.answer import Answerer
 
-# strip_markers: for scoring answers against gold text (evaluation); ui_app_path: the chat's
-# Streamlit script, wherever the package is installed (CLI). Both re-exported for the front doors.
+# strip_markers: for scoring answers against gold text (evaluation); same_page_key: whether two
+# article ids name one page (evaluation, with ingest's URL normalisation); ui_app_path: the chat's
+# Streamlit script, wherever the package is installed (CLI). Re-exported for the front doors.
 __all__ = ["SEARCH_MODES", "Assistant", "ProgressFn", "Retrieved", "clean_question"]
-__all__ += ["strip_markers", "ui_app_path"]
+__all__ += ["same_page_key", "strip_markers", "ui_app_path"]
 
 Day = dt.date | None
 SEARCH_MODES: tuple[str, ...] = tuple(MODES)

@@ -14,43 +14,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from assistant.service import same_page_key
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-# Leading host labels that name a front end of the same site, not a different site:
-# www.cnn.com, edition.cnn.com (CNN's international edition), m./mobile. and amp. versions.
-FRONT_END_LABELS = frozenset({"www", "www1", "www2", "m", "mobile", "amp", "edition"})
-# Query parameters that track a click and never select content.
-TRACKING_PARAMS = frozenset(
-    {
-        "amp",
-        "cid",
-        "cmpid",
-        "fbclid",
-        "gclid",
-        "dclid",
-        "msclkid",
-        "mc_cid",
-        "mc_eid",
-        "ocid",
-        "ref",
-        "ref_src",
-        "referrer",
-        "smid",
-        "sr_share",
-        "taid",
-        "ito",
-        "igshid",
-        "outputtype",
-        "_ga",
-        "share",
-        "s_cid",
-        "xtor",
-        "yclid",
-    }
-)
-DEFAULT_DOCUMENTS = ("index.html", "index.htm", "index.php", "default.aspx", "default.asp")
 
 
 # --- answers -----------------------------------------------------------------------------------
@@ -122,42 +89,14 @@ def choice_matches(choice: str | None, answers: Sequence[str]) -> bool:
 # --- retrieval ---------------------------------------------------------------------------------
 
 
-def _host(host: str) -> str:
-    labels = host.lower().rstrip(".").split(".")
-    while len(labels) > 2 and labels[0] in FRONT_END_LABELS:
-        labels = labels[1:]
-    return ".".join(labels)
-
-
 def normalize_id(article_id: str) -> str:
-    """A comparable form of an article id; URLs lose what does not select the page.
-
-    For URLs (``http(s)://...`` or ``www.``...): scheme, fragment, front-end host labels
-    (:data:`FRONT_END_LABELS`), tracking parameters (``utm_*`` and :data:`TRACKING_PARAMS`),
-    a trailing default document (``index.html``) and trailing slashes are dropped; the host is
-    lower-cased and the remaining parameters sorted. Other ids are only stripped.
+    """A comparable form of an article id: the same normalisation ingest gives URLs, plus what
+    does not select the page (see ``same_page_key`` in ``assistant.text.urls``).
 
     >>> normalize_id("https://edition.cnn.com/2022/06/12/x/index.html?utm_source=tw#:~:text=a")
     'cnn.com/2022/06/12/x'
     """
-    text = article_id.strip()
-    lowered = text.lower()
-    if not (lowered.startswith(("http://", "https://", "//")) or lowered.startswith("www.")):
-        return text
-    parts = urlsplit(text if "//" in text else f"//{text}")
-    path = parts.path
-    for doc in DEFAULT_DOCUMENTS:
-        if path.lower().endswith("/" + doc):
-            path = path[: -len(doc)]
-            break
-    path = path.rstrip("/")
-    params = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
-    )
-    query = f"?{urlencode(params)}" if params else ""
-    return f"{_host(parts.hostname or '')}{path}{query}"
+    return same_page_key(article_id)
 
 
 def dedupe_articles(article_ids: Iterable[str]) -> list[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from assistant.ingest.fetch import Fetched, Fetcher, FetchError
 from assistant.ingest.loaders import is_url
@@ -28,30 +27,10 @@ from assistant.ingest.web import (
     parse_feed,
 )
 from assistant.models import Article, Failure
+from assistant.text.urls import normalise_url
 
 KnownFn = Callable[[list[str]], set[str]]
 """Given article ids, return those already stored."""
-
-_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
-
-
-def normalise_url(url: str) -> str:
-    """A stable id for a URL: lower-case scheme and host, no default port, no fragment, no
-    tracking parameters (utm_*, fbclid, ...); the path and the other parameters are kept."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    if parts.username:
-        host = f"{parts.username}@{host}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(_TRACKING)
-    ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
 class UrlReader:

@@ -106,6 +106,24 @@ def test_normalize_id_plain_ids() -> None:
     assert m.normalize_id("www.example.com") == "example.com"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example.com/2022/06/12/story.html?utm_source=tw&fbclid=x#top",
+        "http://Example.com:80/a/b/?id=7&cmpid=rss",
+        "https://edition.cnn.com/2022/06/12/x/index.html",
+    ],
+)
+def test_an_id_stored_by_ingest_matches_the_url_a_question_cites(url: str) -> None:
+    """Ingest stores a fetched page under normalise_url(url); the evaluation must count that id
+    as the page the gold answer cites, whichever form of the URL the question set uses."""
+    from assistant.ingest.remote import normalise_url
+
+    stored = normalise_url(url)
+    assert "utm_" not in stored and "fbclid" not in stored and "cmpid" not in stored
+    assert m.normalize_id(stored) == m.normalize_id(url)
+
+
 def test_dedupe_articles_keeps_first_occurrence() -> None:
     ranked = ["https://www.x.com/a", "b", "https://edition.x.com/a/", "c", "b"]
     assert m.dedupe_articles(ranked) == ["https://www.x.com/a", "b", "c"]
