@@ -148,11 +148,10 @@ class Assistant:
         """Write a stream of articles (see ``assistant.ingest.pipeline``) under the write lock."""
         started = time.perf_counter()
         with write_lock(self.settings):
-            before = self.store.generation()
             run = IngestRun(self.settings, self.store, self.embedder, progress)
             report = run.run(items)
             if run.dirty:
-                self._lexical.after_write(run.touched, before)
+                self._lexical.after_write()
         report.seconds = time.perf_counter() - started
         if progress:
             progress(report, run.seen)
@@ -161,13 +160,13 @@ class Assistant:
     def delete(self, article_id: str) -> int:
         """Remove an article from every index; returns the number of chunks removed."""
         with write_lock(self.settings):
-            before = self.store.generation()
             if not self.store.article_chunk_ids(article_id):
                 return 0
-            self.store.bump_generation()  # a crash half-way: readers rebuild, not trust the index
+            self.store.bump_generation()  # readers do not trust their index until it catches up
+            record = self.store.open_change([article_id])
             removed = self.store.delete_article(article_id)
-            if removed:
-                self._lexical.after_write([article_id], before)
+            self.store.close_change(record, [article_id])
+            self._lexical.after_write()
         return removed
 
     # --- query ---------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 ``IngestRun`` writes that stream batch by batch: it skips what is stored and current, refuses an
 id that another input of the run (or another file still on disk) already holds, migrates copies
 stored under the bare-stem ids of older versions, embeds each distinct chunk text once and
-writes it. The caller holds the write lock and updates the lexical index when ``dirty``
-(``touched`` names the articles whose chunks changed).
+writes it, recording in the store's change feed which articles each batch touches. The caller
+holds the write lock and brings the lexical index up to date when ``dirty``.
 
 The store and the embedder are handed in; this module knows them only by the few methods it
 calls (``ChunkSink``, ``DocumentEmbedder``), so ingest stays below the search stage.
@@ -42,6 +42,8 @@ class ChunkSink(Protocol):
     def claim_embedding_model(self, name: str) -> None: ...
     def article_states(self, article_ids: Sequence[str]) -> dict[str, ArticleState]: ...
     def bump_generation(self) -> str: ...
+    def open_change(self, article_ids: Sequence[str]) -> str: ...
+    def close_change(self, record: str, article_ids: Sequence[str]) -> None: ...
     def delete_article(self, article_id: str) -> int: ...
     def embeddings_for_texts(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
     def write_chunks(
@@ -130,7 +132,6 @@ class IngestRun:
     progress: ProgressFn | None = None
     report: IngestReport = field(default_factory=IngestReport)
     dirty: bool = False  # the store changed: the lexical index must follow
-    touched: set[str] = field(default_factory=set)  # ids of the articles written or deleted
     seen: int = 0
     _batch: dict[str, Article] = field(default_factory=dict)
     _claimed: dict[str, str] = field(default_factory=dict)  # id -> the input that claimed it
@@ -192,11 +193,14 @@ class IngestRun:
         if (todo or drop) and not self.dirty:
             self.store.bump_generation()  # readers must not trust the old index now
             self.dirty = True
-        self.touched.update([art.id for art, _, _ in todo] + drop)
+        changed = [art.id for art, _, _ in todo] + drop  # recorded in the store's change feed
+        record = self.store.open_change(changed) if changed else ""
         if todo:
             self._write(todo)
         for old_id in drop:  # after the new copy is written: a crash loses nothing
             self.store.delete_article(old_id)
+        if record:
+            self.store.close_change(record, changed)
         batch.clear()
         if self.progress:
             self.progress(self.report, self.seen)

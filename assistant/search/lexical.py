@@ -29,7 +29,7 @@ from typing import Any
 from assistant.models import date_to_int
 from assistant.text import content_tokens
 
-SCHEMA_VERSION = "tantivy-v2"  # the folder of the index; a new schema gets a new folder
+SCHEMA_VERSION = "tantivy-v3"  # the folder of the index; a new schema gets a new folder
 META_ID = "\x00generation"  # the chunk id of the document that carries the generation token
 WRITER_HEAP = 64_000_000  # bytes: one writer thread's buffer
 LOCK_TIMEOUT = 300.0  # seconds a writer waits for another writer of the same index folder
@@ -125,6 +125,7 @@ def _schema() -> Any:
     b.add_text_field("title", stored=True, index_option="basic")  # shown, not matched
     b.add_text_field("text", stored=False, tokenizer_name="whitespace", index_option="freq")
     b.add_integer_field("published", stored=True, indexed=True, fast=True)
+    b.add_integer_field("cursor", stored=True)  # of the generation document: the feed's cursor
     return b.build()
 
 
@@ -141,6 +142,7 @@ class LexicalIndex:
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._searcher: Any = None
         self.generation = ""
+        self.cursor = 0  # the change feed's stamp up to which this index has applied changes
         self._size = 0
         self.refresh()
 
@@ -150,12 +152,19 @@ class LexicalIndex:
         """Move to the newest commit (a whole commit: never part of one)."""
         self.index.reload()
         searcher = self.index.searcher()
-        generation, size = "", searcher.num_docs
+        generation, cursor, size = "", 0, searcher.num_docs
         meta = searcher.search(self._term("chunk_id", META_ID), 1, count=False).hits
         if meta:
-            generation = str(searcher.doc(meta[0][1]).get_first("generation") or "")
+            doc = searcher.doc(meta[0][1])
+            generation = str(doc.get_first("generation") or "")
+            cursor = int(doc.get_first("cursor") or 0)
             size -= 1
-        self._searcher, self.generation, self._size = searcher, generation, size
+        self._searcher, self.generation, self.cursor, self._size = (
+            searcher,
+            generation,
+            cursor,
+            size,
+        )
 
     def __len__(self) -> int:
         return self._size
@@ -275,19 +284,27 @@ class LexicalIndex:
 
     # --- writing (the caller holds the store's write lock) -------------------------------------
 
-    def replace_articles(self, article_ids: Collection[str], pages: Pages, generation: str) -> int:
+    def replace_articles(
+        self, article_ids: Collection[str], pages: Pages, generation: str, cursor: int = 0
+    ) -> int:
         """Drop every chunk of ``article_ids`` and add ``pages`` (their chunks as now stored), in
-        one commit labelled ``generation``. Returns the number of chunks added."""
+        one commit labelled ``generation`` (and the change feed's ``cursor``). Returns the
+        number of chunks added."""
 
         def write(writer: Any) -> int:
             for aid in article_ids:
                 writer.delete_documents_by_term("article_id", aid)
             return self._add(writer, pages)
 
-        return self._commit(write, generation)
+        return self._commit(write, generation, cursor)
 
     def rebuild(
-        self, pages: Pages, generation: str, total: int = 0, progress: Progress | None = None
+        self,
+        pages: Pages,
+        generation: str,
+        cursor: int = 0,
+        total: int = 0,
+        progress: Progress | None = None,
     ) -> int:
         """Replace everything with ``pages`` (the whole store), in one commit."""
 
@@ -295,7 +312,7 @@ class LexicalIndex:
             writer.delete_all_documents()
             return self._add(writer, pages, total, progress)
 
-        added = self._commit(write, generation)
+        added = self._commit(write, generation, cursor)
         self._drop_old_layouts()
         return added
 
@@ -325,7 +342,7 @@ class LexicalIndex:
                 progress(added, total)
         return added
 
-    def _commit(self, write: Callable[[Any], int], generation: str) -> int:
+    def _commit(self, write: Callable[[Any], int], generation: str, cursor: int) -> int:
         """Run ``write`` with the index's writer and commit it with the generation label; other
         writers of this folder (another process of a server-mode setup) wait their turn."""
         import tantivy
@@ -336,7 +353,8 @@ class LexicalIndex:
             try:
                 added = write(writer)
                 writer.delete_documents_by_term("chunk_id", META_ID)
-                writer.add_document(tantivy.Document(chunk_id=META_ID, generation=generation))
+                label = tantivy.Document(chunk_id=META_ID, generation=generation, cursor=cursor)
+                writer.add_document(label)
                 writer.commit()
                 writer.wait_merging_threads()
             except BaseException:

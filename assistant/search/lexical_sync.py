@@ -1,30 +1,34 @@
 """Keeping a process's lexical index in step with the store, at the cost of what changed.
 
-The store's generation token labels its content; the index carries the label of the content it
-mirrors (:mod:`assistant.search.lexical`). After a write, the writer — holding the store's write
-lock — replaces the chunks of the articles it touched in the index and only then gives the store
-the new label, so any process that reads the label finds an index commit that matches it.
+The store's *generation* label changes with every write; the index carries the label of the
+content it mirrors and the change-feed cursor up to which it has applied changes
+(:mod:`assistant.search.changes`). A process whose index does not carry the store's label first
+moves to the index's newest commit (another process of this index folder may have caught up);
+if the labels still differ it catches up itself: it re-reads from the store only the articles the
+feed names since its cursor, in one commit. Only an empty index, or one older than the feed's
+pruning, is built from the whole store (the cold-start path, with a progress bar).
 
-A reader whose index does not carry the store's label first moves to the index's newest commit
-(another process of this store folder wrote it); if the labels still differ the index no longer
-mirrors the store (a writer crashed half-way, or in server mode another machine wrote) and it is
-rebuilt from the store — but never while a writer is at work: then the reader keeps answering
-from the last whole commit and looks again on its next question.
+The same path serves every case: a writer after its own write (holding the write lock), a reader
+of an embedded store after another process wrote, a process in server mode whose index folder
+nobody else updates, and a writer that crashed half-way (its open record names its articles).
+An embedded store's reader never catches up while a writer holds the write lock: it answers from
+the last whole commit and looks again on its next question.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Collection
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
 from assistant.search.lexical import LexicalIndex, stderr_progress
-from assistant.search.store import ChunkStore, new_generation
+from assistant.search.store import ChunkStore
 
 log = logging.getLogger(__name__)
+UNLABELLED = "unlabelled"  # a store written before labels existed (or never written)
 
 
 class LexicalSync:
@@ -44,44 +48,40 @@ class LexicalSync:
     def current(self) -> LexicalIndex:
         """The index, matching the store's content whenever no writer is half-way."""
         index = self.index
-        generation = self.store.generation()
-        if index.generation == generation:
+        label = self.store.generation() or UNLABELLED
+        if index.generation == label:
             return index
         index.refresh()
-        if index.generation != generation:
-            with self._no_writer() as free:
+        if index.generation != label:
+            with _TryLock(self.settings) as free:
                 if free:
-                    self._rebuild(index)
+                    self._catch_up(index, label)
         return index
 
-    def after_write(self, article_ids: Collection[str], before: str) -> None:
-        """The writer's step (under the write lock): ``article_ids`` changed since the store was
-        labelled ``before``. When the index mirrored that content only they are re-read;
-        otherwise (or in server mode, where another machine may have written meanwhile) the
-        index is rebuilt from the store."""
-        index = self.index
-        index.refresh()
-        token = new_generation()
-        if index.generation == before and before and not self.settings.chroma_url:
-            index.replace_articles(
-                article_ids, self.store.chunks_of_articles(list(article_ids)), token
-            )
-            self.store.set_generation(token)
-        else:
-            self._rebuild(index)
+    def after_write(self) -> None:
+        """The writer's step once its writes are done (under the write lock, if any): a new
+        label for the store, and the index brought to it (the feed names what was written)."""
+        label = self.store.bump_generation()
+        self._catch_up(self.index, label)
+        with suppress(Exception):  # old records are only a convenience for far-behind readers
+            self.store.feed.prune()
 
-    def _rebuild(self, index: LexicalIndex) -> None:
-        """Everything from the store; labelled with the store's label as read before reading
-        (a write that lands meanwhile changes the label, and the next reader catches up)."""
-        token = self.store.generation() or new_generation()
-        if not self.store.generation():
-            self.store.set_generation(token)
+    def _catch_up(self, index: LexicalIndex, label: str) -> None:
+        index.refresh()
+        if index.generation == label:
+            return
+        feed = self.store.feed
+        if index.generation and index.cursor:
+            change = feed.catch_up(index.cursor)
+            if not change.behind_pruning:
+                articles = sorted(change.articles)
+                pages = self.store.chunks_of_articles(articles)
+                index.replace_articles(articles, pages, label, change.cursor)
+                return
+        cursor = feed.latest()  # taken before reading: what lands meanwhile is caught up later
         total = self.store.count()
         progress = stderr_progress("Building the keyword index") if total >= 5000 else None
-        index.rebuild(self.store.iter_all(), token, total, progress)
-
-    def _no_writer(self) -> _TryLock:
-        return _TryLock(self.settings)
+        index.rebuild(self.store.iter_all(), label, cursor, total, progress)
 
 
 class _TryLock:

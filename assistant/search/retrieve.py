@@ -21,6 +21,7 @@ from assistant.search.embeddings import Embedder
 from assistant.search.lexical import ChunkFields, Filters, LexicalHit, LexicalIndex
 from assistant.search.ranking import Candidate, RankWeights, order, rrf, score_candidates
 from assistant.search.store import ChunkStore, Hit
+from assistant.text import content_tokens
 
 MODES = ("fused", "rrf", "dense", "lexical")
 EXACT_LIMIT = 2000  # a filter passing at most this many chunks is searched exactly
@@ -122,7 +123,8 @@ class Retriever:
         # a few more than k, so that folding copies of one story (below) still leaves k stories
         chosen = self._diversify(order(fused), index, known, k + min(k, FOLD_SPARE))
         hits_by_id = self.store.get_chunks(chosen)
-        chosen = [cid for cid in chosen if cid in hits_by_id]  # deleted since the index was built
+        if len(hits_by_id) < len(chosen):  # replaced since the index's commit (a writer is busy)
+            chosen = self._current_versions(query, chosen, hits_by_id, known, fused)
         need = [cid for cid in chosen if cid not in similarity]
         if need:
             if qvec is None:
@@ -151,6 +153,41 @@ class Retriever:
 
         folded = fold_copies(passages, self.store, order(fused)[: k * 8])[:k]
         return [p.model_copy(update={"n": n}) for n, p in enumerate(folded, start=1)]
+
+    def _current_versions(
+        self,
+        query: str,
+        chosen: list[str],
+        hits_by_id: dict[str, Hit],
+        known: dict[str, ChunkFields],
+        fused: dict[str, float],
+    ) -> list[str]:
+        """``chosen`` with each chunk the store no longer has replaced by the chunk of the same
+        article's current version that shares most words with the query (added to
+        ``hits_by_id``); chunks of deleted articles are dropped. While a writer replaces an
+        article, the index still names its old chunks: the article is not lost meanwhile."""
+        gone = [cid for cid in chosen if cid not in hits_by_id]
+        articles = sorted({known[cid].article_id for cid in gone if cid in known})
+        words = set(content_tokens(query))
+        best: dict[str, tuple[int, str]] = {}
+        for ids, docs, metas in self.store.chunks_of_articles(articles):
+            for cid, doc, meta in zip(ids, docs, metas, strict=True):
+                aid = str(meta.get("article_id", ""))
+                overlap = len(words & set(content_tokens(doc)))
+                if aid not in best or overlap > best[aid][0]:
+                    best[aid] = (overlap, cid)
+                hits_by_id.setdefault(cid, Hit(cid, doc, meta, 0.0))
+        out: list[str] = []
+        for cid in chosen:
+            if cid not in known or cid in hits_by_id:
+                if cid in hits_by_id:
+                    out.append(cid)
+                continue
+            current = best.get(known[cid].article_id)
+            if current is not None:  # it takes the place (and the score) of the old chunk
+                fused.setdefault(current[1], fused.get(cid, 0.0))
+                out.append(current[1])
+        return list(dict.fromkeys(out))
 
     def _news_scores(
         self,

@@ -7,8 +7,13 @@ Chroma's default embedding function (which downloads a model) is never used.
 
 Each chunk record carries its article's id, content hash and chunk count, so the store itself tells
 whether an article is present, current and complete. The collection metadata holds the embedding
-model name (mixing vector spaces is refused) and a *generation* token that changes on every write,
-which the lexical index uses to notice that it is stale.
+model name (mixing vector spaces is refused). The change feed beside it (:mod:`assistant.search.
+changes`) records which articles each write touched and holds the *generation* label that changes
+on every write, which the lexical index uses to notice that it is behind.
+
+Writers that replace the same article at once (server mode has no write lock) cannot lose it:
+each, after writing its version, keeps the complete version with the newest write stamp and
+deletes every other chunk of the article, so all of them converge on one complete version.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ import numpy as np
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, StoreError
 from assistant.models import ArticleState, Chunk
+from assistant.search.changes import ChangeFeed, now_us
 from assistant.search.chroma import RetryingCollection, chunk_metadata, make_client, where_in
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-GENERATION_KEY = "assistant_generation"
 MODEL_KEY = "embedding_model"
+WRITTEN_KEY = "written"  # the write stamp of a chunk's version (not part of its content)
 
 
 @dataclass
@@ -49,6 +55,13 @@ class ChunkStore:
         self.settings = settings
         self._client = client
         self._collection: Any = None  # a Collection behind a retrying proxy
+        self._feed: ChangeFeed | None = None
+
+    @property
+    def feed(self) -> ChangeFeed:
+        if self._feed is None:
+            self._feed = ChangeFeed(self.client, self.settings.collection)
+        return self._feed
 
     @property
     def client(self) -> ClientAPI:
@@ -101,7 +114,7 @@ class ChunkStore:
         self._set_metadata({MODEL_KEY: name})
 
     def generation(self) -> str:
-        return str(self._metadata().get(GENERATION_KEY, ""))
+        return self.feed.generation()
 
     def bump_generation(self) -> str:
         token = new_generation()
@@ -109,8 +122,15 @@ class ChunkStore:
         return token
 
     def set_generation(self, token: str) -> None:
-        """Label the store's current content (the lexical index carries the same label)."""
-        self._set_metadata({GENERATION_KEY: token})
+        """Label the store's current content (the lexical index carries the label it mirrors)."""
+        self.feed.set_generation(token)
+
+    def open_change(self, article_ids: Sequence[str]) -> str:
+        """Record in the change feed that these articles are about to change."""
+        return self.feed.open(article_ids)
+
+    def close_change(self, record: str, article_ids: Sequence[str]) -> None:
+        self.feed.done(record, article_ids)
 
     def _set_metadata(self, update: dict[str, Any]) -> None:
         meta = self._metadata()
@@ -280,7 +300,8 @@ class ChunkStore:
         replacing: Sequence[str] = (),
         chunking: str = "",
     ) -> None:
-        """Upsert chunks (of any number of articles), then drop stale chunks of ``replacing``.
+        """Upsert chunks (of any number of articles), then settle each article of ``replacing``
+        on one complete version (:meth:`_settle`).
 
         New chunk ids differ from old ones whenever the content changed, so a crash between the two
         steps leaves old + new chunks, which ``article_states`` reports as not current and the next
@@ -295,7 +316,10 @@ class ChunkStore:
         # a process killed while upserting ids that are present can wedge Chroma's compaction
         # (chroma-core/chroma#7678, open for 1.5.9), and rewriting them gains nothing.
         present = self._stored_metadata(ids)
-        todo = [i for i, cid in enumerate(ids) if present.get(cid) != metas[i]]
+        todo = [i for i, cid in enumerate(ids) if _content(present.get(cid)) != metas[i]]
+        stamp = now_us()
+        for m in metas:
+            m[WRITTEN_KEY] = stamp
         max_batch = self.client.get_max_batch_size()
         for j in range(0, len(todo), max_batch):
             part = todo[j : j + max_batch]
@@ -306,11 +330,36 @@ class ChunkStore:
                 metadatas=[metas[i] for i in part],
             )
         if replacing:
-            keep = set(ids)
-            got = self.collection.get(where=where_in("article_id", list(replacing)), include=[])
-            stale = [cid for cid in got["ids"] if cid not in keep]
-            if stale:
-                self.collection.delete(ids=stale)
+            self._settle(list(replacing))
+
+    def _settle(self, article_ids: list[str]) -> None:
+        """Keep, of each article, the complete version written last and delete the rest.
+
+        A version is the chunks of one content hash (chunk ids contain it); it is complete when
+        all ``chunk_count`` of its chunks are present. Every writer settles after its own upsert,
+        so the newest complete version is never deleted and the others always are: two writers
+        replacing one article end with exactly one complete version of it. A version that is not
+        complete yet (another writer still upserting) is left alone unless a complete one is
+        newer."""
+        got = self.collection.get(where=where_in("article_id", article_ids), include=["metadatas"])
+        versions: dict[tuple[str, str], dict[str, Any]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+            m: dict[str, Any] = dict(meta or {})
+            key = (str(m.get("article_id", "")), f"{m.get('content_hash')}|{m.get('chunking')}")
+            v = versions.setdefault(key, {"ids": [], "count": 0, "stamp": 0})
+            v["ids"].append(cid)
+            v["count"] = int(m.get("chunk_count") or 0)
+            v["stamp"] = max(v["stamp"], int(m.get(WRITTEN_KEY) or 0))
+        stale: list[str] = []
+        for aid in article_ids:
+            mine = {k: v for k, v in versions.items() if k[0] == aid}
+            complete = [v for v in mine.values() if len(set(v["ids"])) == v["count"]]
+            if not complete:
+                continue
+            keep = max(complete, key=lambda v: (v["stamp"], sorted(v["ids"])))
+            stale += [c for v in mine.values() if v is not keep for c in v["ids"]]
+        if stale:
+            self.collection.delete(ids=stale)
 
     def _stored_metadata(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -330,3 +379,10 @@ class ChunkStore:
 def new_generation() -> str:
     """A fresh generation token."""
     return uuid.uuid4().hex
+
+
+def _content(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored chunk's metadata without its write stamp (what the content decides)."""
+    if meta is None:
+        return None
+    return {k: v for k, v in meta.items() if k != WRITTEN_KEY}

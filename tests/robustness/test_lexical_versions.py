@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,7 +141,8 @@ def test_an_index_of_the_older_layout_is_replaced_once(make_assistant, settings)
     (folder / "versions" / "old").mkdir(parents=True)
     (folder / "versions" / "old" / "meta.json").write_text("{}")
     (folder / "CURRENT").write_text("old")
-    a.store.bump_generation()  # as an older version left it: its own label
+    shutil.rmtree(folder / SCHEMA_VERSION)  # as an older version left it: no tantivy index
+    a.store.client.delete_collection(a.store.feed.name)  # and no change feed
     fresh = make_assistant()
     assert fresh.search("Otters", mode="lexical")[0].article_id == "a3"
     assert sorted(p.name for p in folder.iterdir()) == [SCHEMA_VERSION]
