@@ -78,6 +78,8 @@ def _check(settings_kwargs: dict[str, object], rounds: int = 8) -> None:
     from tests.fakes import HashEmbedder
 
     a = Assistant(Settings(**settings_kwargs, _env_file=None), embedder=HashEmbedder())
+    # the store's own records survived the writers' concurrent updates
+    assert a.store.embedding_model() == HashEmbedder().name and a.store.generation()
     got = a.store.collection.get(where={"article_id": "story"}, include=["metadatas"])
     metas = got["metadatas"] or []
     hashes = {m["content_hash"] for m in metas}
