@@ -110,9 +110,19 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         le=1,
-        description="Extractive answers refuse when the calibrated answerability "
-        "(assistant/answering/answerability.py) is below this; unset = the calibrated cut of the "
-        "embedding model (assistant/answering/calibration.json, fitted by benchmarks/bench_refusal.py).",
+        description="Extractive answers are answers when the calibrated answerability "
+        "(assistant/answering/answerability.py) is at least this, hedged or refused below it; "
+        "unset = the calibrated cut of the embedding model (assistant/answering/calibration.json, "
+        "fitted by benchmarks/bench_refusal.py).",
+    )
+    hedge_at: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Extractive answers with an answerability from this up to answer_at are "
+        "hedged (a candidate short answer and its quote, marked unsure) when the reader finds "
+        "one; below it they are refused. Unset = derived from the calibration: one piece of "
+        "evidence short of answer_at (assistant/answering/outcome.py).",
     )
     llm_floor: float | None = Field(
         default=None,

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Unpack
 
 
@@ -207,12 +207,44 @@ class ShortAnswer(BaseModel):
     end: int
 
 
+Outcome = Literal["answer", "hedged", "refused"]
+"""What an answer is: ``answer`` (the short answer, cited), ``hedged`` (a candidate and its quote
+that may answer: the reader should check the quote) or ``refused`` (the articles don't say)."""
+
+HEDGE_LEAD = "The articles may answer this — check the quote."
+"""The first sentence of a hedged answer (the CLI, the chat and the export show it too)."""
+
+
+class Reason(BaseModel):
+    """One machine-readable reason for an answer's outcome, e.g. ``{"code": "answerability",
+    "value": 0.36, "threshold": 0.37}``: numbers for ``--json``, ``--debug`` and the evaluation,
+    never for the sentence a user reads. The codes are listed in assistant/answering/outcome.py."""
+
+    code: str
+    value: float | None = None
+    threshold: float | None = None
+    items: list[str] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     question: str
     standalone_question: str
     answer: str
     mode: Literal["llm", "extractive"]
-    refused: bool = False
+    refused: bool = Field(default=False, description='Always ``outcome == "refused"``.')
+    outcome: Outcome = Field(
+        default="answer",
+        description="answer (short answer first, cited), hedged (a candidate and its quote, "
+        "unsure: check the quote) or refused (the articles don't say).",
+    )
+    confidence: float | None = Field(
+        default=None,
+        description="Estimated probability that the short answer (or, without one, the answer) "
+        "is right; see assistant/answering/outcome.py. None for refusals.",
+    )
+    reasons: list[Reason] = Field(
+        default_factory=list, description="Why the outcome is what it is (codes with values)."
+    )
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
@@ -235,6 +267,15 @@ class Answer(BaseModel):
         default_factory=list,
         description="Sentence spans of ``answer`` with their citations; empty = not computed.",
     )
+
+    @model_validator(mode="after")
+    def _refused_is_the_outcome(self) -> Answer:
+        """``refused`` and ``outcome`` say the same (answers built with ``refused=True`` only,
+        as before outcomes existed, are refusals)."""
+        if self.refused and self.outcome != "refused":
+            self.outcome = "refused"
+        self.refused = self.outcome == "refused"
+        return self
 
 
 class Turn(BaseModel):

@@ -48,17 +48,28 @@ def quote_spans(passage: Passage, citations: Sequence[Citation]) -> list[tuple[i
 
 
 def highlight(
-    text: str, spans: Sequence[tuple[int, int]], strong: tuple[int, int] | None = None
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    strong: tuple[int, int] | None = None,
+    *,
+    unsure: bool = False,
 ) -> str:
     """Escaped ``text`` with each span wrapped in ``<mark>``; ``strong`` (the short answer,
-    inside a span) is also wrapped in ``<strong>``."""
+    inside a span) is also wrapped in ``<strong>`` — or, ``unsure`` (a hedged candidate), in a
+    dotted underline, never the answer's bold."""
     out: list[str] = []
     pos = 0
     for s, e in spans:
         out.append(esc(text[pos:s]))
         if strong is not None and s <= strong[0] < strong[1] <= e:
             a, b = strong
-            inner = f'{esc(text[s:a])}<strong class="qa-short">{esc(text[a:b])}</strong>'
+            phrase = esc(text[a:b])
+            shown = (
+                f'<span class="qa-candidate">{phrase}</span>'
+                if unsure
+                else f'<strong class="qa-short">{phrase}</strong>'
+            )
+            inner = f"{esc(text[s:a])}{shown}"
             out.append(f"<mark>{inner}{esc(text[b:e])}</mark>")
         else:
             out.append(f"<mark>{esc(text[s:e])}</mark>")
@@ -82,9 +93,12 @@ def card_html(
     passage: Passage | None,
     citations: Sequence[Citation],
     short: ShortAnswer | None = None,
+    *,
+    unsure: bool = False,
 ) -> str:
     """Source card n: title, outlet, date, link and the passage with its quotes highlighted
-    (and the short answer, when it lies in this passage, in bold inside its quote)."""
+    (and the short answer, when it lies in this passage, in bold inside its quote; a hedged
+    answer's candidate, ``unsure``, underlined instead)."""
     first = citations[0] if citations else None
     ref = passage or first
     title = (ref.title if ref else "") or "Untitled article"
@@ -96,7 +110,7 @@ def card_html(
         if short is not None and short.n == n:
             a, b = short.start - passage.start, short.end - passage.start
             inside = (a, b) if 0 <= a < b <= len(passage.text) else None
-        body = highlight(passage.text, quote_spans(passage, citations), inside)
+        body = highlight(passage.text, quote_spans(passage, citations), inside, unsure=unsure)
     else:  # no passage to show: the quotes alone
         body = " &hellip; ".join(f"<mark>{esc(c.quote)}</mark>" for c in citations)
     weak = [c for c in citations if not c.supported]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.models import Answer
+from assistant.models import HEDGE_LEAD, Answer
 
 from .cards import citations_for, cited_numbers, passage_for
-from .components import fmt_date, is_rewritten, mode_label, safe_url
+from .components import body_end, fmt_date, hedge_lead_end, is_rewritten, mode_label, safe_url
 
 
 def _md(text: str | None) -> str:
@@ -37,7 +37,11 @@ def conversation_markdown(
         if is_rewritten(answer):
             lines += [f"_Searched for: {_md(answer.standalone_question)}_", ""]
         _, label = mode_label(answer)
-        lines += [f"_{label}_", "", _md(answer.answer), ""]
+        text = answer.answer[hedge_lead_end(answer) : body_end(answer)]
+        if answer.outcome == "hedged":  # said plainly, before the candidate
+            lines += [f"_{label}_ — **{HEDGE_LEAD}**", "", _md(text), ""]
+        else:
+            lines += [f"_{label}_", "", _md(text), ""]
         for sentence in answer.unsupported_sentences:
             lines.append(f"- Unsupported: {_md(sentence)}")
         if answer.unsupported_sentences:

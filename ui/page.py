@@ -142,11 +142,11 @@ def _assistant_body(assistant: Assistant, turn: state.ChatTurn) -> None:
     if numbers:
         st.caption("Sources")
     for n in numbers:
-        st.html(
-            card_html(
-                n, turn.id, passage_for(answer, n), citations_for(answer, n), answer.short_answer
-            )
-        )
+        card = card_html(
+            n, turn.id, passage_for(answer, n), citations_for(answer, n), answer.short_answer,
+            unsure=answer.outcome == "hedged",
+        )  # fmt: skip
+        st.html(card)
         if citations_for(answer, n):
             flagged = n in turn.flagged
             st.button(

@@ -5,6 +5,8 @@ models, fed the prompt files through ``prompts``) or, without one, extractively 
 answer and the sentence that holds it. ``citations`` checks each
 cited sentence against its passage (support, quote and character span); ``answerability``
 decides, with the calibration in ``calibration.json``, whether the passages answer at all;
+``outcome`` turns that and the checks into an answer, a hedge or a refusal (with its confidence
+and reasons), and ``refusal`` words a refusal in plain sentences;
 ``followup`` resolves follow-up questions; ``choices`` scores multiple-choice options;
 ``judging`` asks an LLM to grade answers (evaluation); ``feedback`` records readers' verdicts.
 

@@ -170,19 +170,6 @@ def signals(
     }
 
 
-def missing_terms(question: str, passages: Sequence[Passage], limit: int = 3) -> list[str]:
-    """The question's names (as written) that no passage mentions, for the refusal message."""
-    seen: set[str] = set()
-    for p in passages:
-        seen |= set(content_tokens(f"{p.title} {p.text}"))
-    out: list[str] = []
-    for m in re.finditer(r"(?<=[\w,;:)”\"] )[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)*", question):
-        words = [w for w in content_tokens(m.group()) if w]
-        if words and not any(w in seen for w in words) and m.group() not in out:
-            out.append(m.group())
-    return out[:limit]
-
-
 def probability(features: dict[str, float], calibration: Calibration) -> float:
     z = calibration.bias + sum(
         w * features.get(name, 0.0) for name, w in calibration.weights.items()

@@ -2,7 +2,8 @@
 
 :func:`stream_extractive` is the extractive path of :meth:`assistant.answering.answer.Answerer.stream`:
 the short answer first, then the sentence(s) that hold it chosen by :mod:`assistant.answering.reader`,
-each followed by its ``[n]``, and a closing ``Sources:`` line. :func:`best_sentences` is the earlier
+each followed by its ``[n]``, and a closing ``Sources:`` line (a hedged answer opens with "The
+articles may answer this — check the quote."). :func:`best_sentences` is the earlier
 sentence choice, kept as the baseline of ``benchmarks/bench_reader.py``.
 """
 
@@ -10,20 +11,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
 from assistant.answering.choices import PassageSentence, passage_sentences
 from assistant.answering.citations import make_citation
+from assistant.answering.outcome import Cuts, extractive_confidence, reader_share, refused
 from assistant.answering.support import best_support, looks_like_instruction
 from assistant.config import Settings
 from assistant.models import (
+    HEDGE_LEAD,
     Answer,
     AnswerSentence,
     Citation,
     MarkerSpan,
     Passage,
+    Reason,
     ShortAnswer,
 )
 from assistant.search.embeddings import Embedder
@@ -44,23 +48,38 @@ def stream_extractive(
     *,
     settings: Settings,
     embedder: Embedder | None,
-    refusal: str,
+    cut: Cuts,
+    refuse: Callable[[list[Reason]], tuple[str, list[Reason]]],
 ) -> Iterator[str | Answer]:
     """The short answer first (the phrase of the asked-for type), then the sentence(s) that
-    hold it, quoted verbatim and cited; citations carry their real support score."""
+    hold it, quoted verbatim and cited; citations carry their real support score.
+
+    Below ``cut.answer_at`` the answer is *hedged* — opened by
+    :data:`~assistant.models.HEDGE_LEAD` — when the reader finds a short answer, and refused
+    (``refuse`` gives the text and the reasons) when it finds none (see
+    :mod:`assistant.answering.outcome`)."""
     from assistant.answering.reader import compose, rank_sentences, short_answer
 
     started = time.perf_counter()
+    p = base.answerability or 0.0
+    hedge = p < cut.answer_at
     ranked = rank_sentences(standalone, passages, embedder)
     short = short_answer(standalone, ranked)
     chosen = compose(standalone, ranked, short)[: settings.extractive_sentences]
     base.timings_ms["generate"] = ms(time.perf_counter() - started)
-    if not chosen:
-        text = f"{refusal} (No passage contains a readable sentence.)"
+    standing = (
+        Reason(code="below_answer_at", value=p, threshold=cut.answer_at)
+        if hedge
+        else Reason(code="answerability", value=p, threshold=cut.answer_at)
+    )
+    if not chosen or (hedge and short is None):
+        code = "no_readable_sentence" if not chosen else "no_candidate"
+        text, reasons = refuse([standing, Reason(code=code)])
         yield text
         base.timings_ms["verify"] = 0.0
-        yield base.model_copy(update={"answer": text, "refused": True})
+        yield refused(base, text, reasons)
         return
+    share = reader_share(ranked[chosen[0]].score, ranked[0].score)
     picked = [PassageSentence(ranked[i].passage, ranked[i].start, ranked[i].end) for i in chosen]
     # Number sources in the order the answer cites them: the first quote is [1].
     first_use = list(dict.fromkeys(s.passage.n for s in picked))
@@ -78,6 +97,9 @@ def stream_extractive(
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     short_model: ShortAnswer | None = None
+    if hedge:  # unsure: said first, before the candidate
+        pieces.append(f"{HEDGE_LEAD}\n\n")
+        yield pieces[-1]
     if short is not None and short.sentence == chosen[0]:
         n = picked[0].passage.n
         phrase = _BRACKET_NUMBER.sub(r"(\1)", " ".join(short.text.split()))
@@ -85,9 +107,12 @@ def stream_extractive(
         short_model = ShortAnswer(
             text=short.text, n=n, start=short.article_start, end=short.article_end
         )
-        marker = MarkerSpan(start=len(phrase) + 1, end=len(lead), numbers=[n])
+        at = sum(len(x) for x in pieces)
+        marker = MarkerSpan(start=at + len(phrase) + 1, end=at + len(lead), numbers=[n])
         sentences.append(
-            AnswerSentence(start=0, end=len(lead), citations=[n], supported=True, markers=[marker])
+            AnswerSentence(
+                start=at, end=at + len(lead), citations=[n], supported=True, markers=[marker]
+            )
         )
         pieces.append(lead + "\n\n")
         yield pieces[-1]
@@ -126,6 +151,9 @@ def stream_extractive(
             "short_answer": short_model,
             "sentences": sentences,
             "unsupported_sentences": [c.sentence for c in citations if not c.supported],
+            "outcome": "hedged" if hedge else "answer",
+            "confidence": extractive_confidence(p, share),
+            "reasons": [standing, Reason(code="reader_share", value=share)],
         }
     )
 

@@ -1,10 +1,10 @@
 """Reader feedback on answers, appended as JSON lines to ``Settings.feedback_file``.
 
 One line per verdict: ``{"time", "verdict", "question", "standalone_question", "answer", "mode",
-"refused", "model", "citations": [...], "citation_n"?}`` where ``verdict`` is ``"up"``, ``"down"``
-or ``"unsupported"`` (a reader says citation ``citation_n`` does not support its sentence).
-The file is only ever appended to, one ``write`` per line, so concurrent sessions do not interleave
-half lines. Settings are never written, and the configured API key is masked if an answer happens
+"refused", "outcome", "model", "citations": [...], "citation_n"?}`` where ``verdict`` is
+``"up"``, ``"down"`` or ``"unsupported"`` (a reader says citation ``citation_n`` does not
+support its sentence). The file is only ever appended to, one ``write`` per line, so concurrent
+sessions do not interleave half lines. Settings are never written, and the configured API key is masked if an answer happens
 to contain it.
 """
 
@@ -61,6 +61,7 @@ def feedback_record(
         "answer": answer.answer,
         "mode": answer.mode,
         "refused": answer.refused,
+        "outcome": answer.outcome,
         "model": answer.model,
         "citations": [
             c.model_dump(mode="json", include=set(_CITATION_FIELDS)) for c in answer.citations

@@ -60,6 +60,12 @@ _PERSON_NOUNS = (
     r"\w+(?:er|ist|or|ian)"  # researcher, physicist, governor, historian
 )
 _WH = r"(?:what|which|name\s+the|name\s+a|identify\s+the)"
+# "What is the name of the Iranian air defense commander?" asks what "which commander" asks:
+# the noun after "the name of" (up to four modifiers before it) says what kind of name.
+_NAME_OF = re.compile(
+    rf"\b(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\s+(?:the\s+|an?\s+)?"
+    rf"((?:(?!{_AUX}\b)[\w\-']+\s+){{0,4}}[\w\-']+)"
+)
 _TYPE_RULES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(r"\bhow\s+(?:many|much)\b"), AnswerType.NUMBER),
     (
@@ -103,6 +109,10 @@ def answer_type(question: str) -> AnswerType:
         # a sentence to complete ("... was started by a man who was trying to:") asks for
         # its continuation, whatever wh-word a relative clause in it has
         focus = re.sub(r"(?<=\S)\s+(?:who|whom|whose|when|where)\b", " ", focus)
+    named = _NAME_OF.search(focus)
+    if named:  # "what is the name of the X" asks for the X's name: read it as "which X"
+        words = named.group(1).split()
+        focus = f"{focus[: named.start()]}which {' '.join(words[-3:])}{focus[named.end() :]}"
     best: tuple[int, AnswerType] | None = None
     for pattern, kind in _TYPE_RULES:  # the earliest asking phrase wins, rules break ties
         m = pattern.search(focus)

@@ -43,9 +43,19 @@ app = typer.Typer(
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show tracebacks on errors, library log lines, and the numbers behind an "
+            "answer's outcome.",
+        ),
+    ] = False,
 ) -> None:
+    from assistant.cli.logs import configure_logging
+
     cli_state["debug"] = debug
+    configure_logging(debug)
 
 
 def _assistant() -> Assistant:
@@ -325,6 +335,9 @@ def ui(
         str(port or settings.ui_port),
         "--browser.gatherUsageStats",
         "false",
+        # Streamlit's own log lines (server started, warnings) only with --debug
+        "--logger.level",
+        "info" if cli_state["debug"] else "error",
     ]
     if os.name == "posix":  # Streamlit takes this process over: a SIGTERM to it stops the chat
         sys.stdout.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -20,7 +21,7 @@ from rich.markup import escape
 from assistant.errors import AssistantError, UsageError
 
 if TYPE_CHECKING:
-    from assistant.models import Answer, Passage
+    from assistant.models import Answer, Citation, Passage
 
 
 out = Console(highlight=False, soft_wrap=True)
@@ -97,15 +98,43 @@ def print_passage(p: Passage) -> None:
     out.print(f"    {escape(p.text[:600])}{'…' if len(p.text) > 600 else ''}\n")
 
 
+_SOURCES_LINE = re.compile(r"\n\s*Sources?:[^\n]*\s*$")
+
+
+def _label(answer: Answer) -> str:
+    """What kind of answer this is, in a few plain words."""
+    if answer.outcome == "refused":
+        return "no answer in the articles"
+    if answer.outcome == "hedged":
+        how = " (extractive, no LLM configured)" if answer.mode == "extractive" else ""
+        return f"[yellow]unsure answer{how}[/]"
+    return "extractive answer (no LLM configured)" if answer.mode == "extractive" else "answer"
+
+
+def _body(answer: Answer) -> str:
+    """The answer's text; the closing ``Sources:`` line is left out when the sources block
+    below lists the sources (with titles, quotes and links) anyway."""
+    text = answer.answer
+    return _SOURCES_LINE.sub("", text) if answer.citations else text
+
+
 def print_answer(answer: Answer, reprint: bool = True) -> None:
+    """The answer (unless ``reprint`` is False: it was streamed), its warnings and its sources,
+    each source once; with ``--debug`` the outcome's numbers on stderr."""
+    from assistant.models import HEDGE_LEAD
+
     if answer.standalone_question != answer.question:
         out.print(f"[dim]searched for: {escape(answer.standalone_question)}[/]")
-    label = "extractive answer (no LLM configured)" if answer.mode == "extractive" else "answer"
-    if answer.refused:
-        label = "no answer in the articles"
+    text = _body(answer)
+    hedged = answer.outcome == "hedged" and text.startswith(HEDGE_LEAD)
     if reprint:
-        out.print(f"[bold]{label}[/]")
-        out.print(escape(answer.answer))
+        out.print(f"[bold]{_label(answer)}[/]")
+        if hedged:
+            out.print(f"[yellow]{escape(HEDGE_LEAD)}[/]")
+            text = text[len(HEDGE_LEAD) :].lstrip("\n")
+        out.print(escape(text))
+    elif hedged:  # streamed: the model's text came without it
+        out.print(f"\n[yellow]{escape(HEDGE_LEAD)}[/]")
     for sentence in answer.unsupported_sentences:
         out.print(f"[yellow]unsupported:[/] {escape(sentence)}")
     if answer.invalid_markers:
@@ -123,4 +152,33 @@ def print_answer(answer: Answer, reprint: bool = True) -> None:
         out.print(f"[bold][{c.n}][/] {escape(_source_line(c))}{mark}")
         if c.url:
             out.print(f"    {escape(c.url)}")
-        out.print(f"    “{escape(c.quote)}” [dim](chars {c.start}–{c.end})[/]")
+        out.print(f"    “{_quote(c, answer)}” [dim](chars {c.start}–{c.end})[/]")
+    if cli_state["debug"]:
+        print_reasons(answer)
+
+
+def _quote(c: Citation, answer: Answer) -> str:
+    """The quote, escaped, with the short answer in bold where it lies inside it."""
+    short = answer.short_answer
+    if short is None or short.n != c.n or not (c.start <= short.start < short.end <= c.end):
+        return escape(c.quote)
+    a, b = short.start - c.start, short.end - c.start
+    return f"{escape(c.quote[:a])}[bold]{escape(c.quote[a:b])}[/]{escape(c.quote[b:])}"
+
+
+def print_reasons(answer: Answer) -> None:
+    """The numbers behind the outcome, on stderr (``--debug``)."""
+    confidence = "-" if answer.confidence is None else f"{answer.confidence:.3f}"
+    answerability = "-" if answer.answerability is None else f"{answer.answerability:.3f}"
+    err.print(
+        f"[dim]outcome {answer.outcome}, confidence {confidence}, answerability {answerability}[/]"
+    )
+    for r in answer.reasons:
+        bits = [r.code]
+        if r.value is not None:
+            bits.append(f"{r.value:.4g}")
+        if r.threshold is not None:
+            bits.append(f"(threshold {r.threshold:.4g})")
+        if r.items:
+            bits.append("; ".join(r.items))
+        err.print(f"[dim]  reason: {escape(' '.join(bits))}[/]")

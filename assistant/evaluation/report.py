@@ -88,8 +88,13 @@ def answer_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
 
 
 def refusal_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
+    """Refusal precision/recall (a hedged answer is not a refusal) and how many were hedged."""
     answered = [r for r in rows if r.answered]
-    return m.refusal_prf([bool(r.refused) for r in answered], [r.answerable for r in answered])
+    out = m.refusal_prf([bool(r.refused) for r in answered], [r.answerable for r in answered])
+    hedged = [r for r in answered if r.outcome == "hedged"]
+    out["n_hedged"] = len(hedged)
+    out["n_hedged_unanswerable"] = sum(not r.answerable for r in hedged)
+    return out
 
 
 def citation_metrics(rows: Sequence[CaseResult]) -> dict[str, Any]:
@@ -302,6 +307,7 @@ def compact_row(row: CaseResult) -> dict[str, Any]:
         "retrieved_articles": row.retrieved_articles,
         "answer": row.answer,
         "refused": row.refused,
+        "outcome": row.outcome,
         "choice": row.choice,
         "scores": row.scores,
         "retrieval": {

@@ -39,6 +39,11 @@ class CaseResult(BaseModel):
     model: str = ""
     answer: str | None = None
     refused: bool | None = None
+    outcome: str | None = Field(default=None, description="answer, hedged or refused.")
+    confidence: float | None = None
+    reasons: list[dict[str, Any]] = Field(
+        default_factory=list, description="Why the outcome: codes with values (Answer.reasons)."
+    )
     answer_passages: list[str] = Field(default_factory=list, description="Chunk ids shown.")
     answer_retrieval: dict[str, float] = Field(
         default_factory=dict,

@@ -130,6 +130,8 @@ def evaluate_case(
     row.answered = True
     row.mode, row.model = answer.mode, answer.model
     row.answer, row.refused = answer.answer, answer.refused
+    row.outcome, row.confidence = answer.outcome, answer.confidence
+    row.reasons = [r.model_dump(mode="json", exclude_defaults=True) for r in answer.reasons]
     row.answer_passages = [p.chunk_id for p in answer.passages]
     if case.evidence:
         shown = sorted(answer.passages, key=lambda p: (p.rank or p.n, p.n))

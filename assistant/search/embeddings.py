@@ -7,9 +7,12 @@ that need no model start fast.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,6 +22,8 @@ from assistant.config import Settings
 from assistant.errors import ConfigError
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
+# Progress of the one-time model preparation (INFO): the CLI shows it as a line on stderr.
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -174,21 +179,45 @@ def onnx_model_file(cache_dir: Path, int8: bool) -> Path:
     from filelock import FileLock
 
     with FileLock(str(target / ".export.lock")):
+        started = time.perf_counter()
+        if not wanted.exists():
+            log.info("Preparing the embedding model (one time, about 30 s)…")
         if not fp32.exists():
             _export_onnx(fp32)
         if int8 and not q8.exists():
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             tmp = q8.with_suffix(".tmp.onnx")
-            quantize_dynamic(
-                str(fp32),
-                str(tmp),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul"],
-            )
+            with _no_root_handler_installed():
+                quantize_dynamic(
+                    str(fp32),
+                    str(tmp),
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    op_types_to_quantize=["MatMul"],
+                )
             os.replace(tmp, q8)
+        if time.perf_counter() - started > 1.0:
+            log.info("The embedding model is ready (%.0f s).", time.perf_counter() - started)
     return wanted
+
+
+@contextmanager
+def _no_root_handler_installed() -> Iterator[None]:
+    """ONNX Runtime's quantizer logs through the root logger (``logging.warning(...)``), which
+    installs a console handler on it when it has none; from then on every library's records
+    (bm25s logs at DEBUG) reach the console. A handler that drops them stands in meanwhile;
+    an application that configured logging keeps getting the records."""
+    root = logging.getLogger()
+    if root.handlers:
+        yield
+        return
+    stand_in = logging.NullHandler()
+    root.addHandler(stand_in)
+    try:
+        yield
+    finally:
+        root.removeHandler(stand_in)
 
 
 def _export_onnx(path: Path) -> None:

@@ -211,3 +211,62 @@ def test_short_answer_leads_and_is_bold_inside_its_quote() -> None:
     assert html.unescape(re.search(r'qa-short">(.*?)</strong>', card).group(1)) == (
         final.short_answer.text
     )
+
+
+def _hedged_answer() -> Answer:
+    """A hedged extractive answer as the answerer makes it (answer cut above any answerability)."""
+    from assistant.answering.answer import Answerer
+    from assistant.config import Settings
+    from tests.fakes import HashEmbedder
+
+    answerer = Answerer(
+        Settings(_env_file=None, answer_at=0.999, hedge_at=0.0), None, HashEmbedder()
+    )
+    final = next(
+        x
+        for x in answerer.stream(
+            "q", "What did Al-Shammari praise Iran for?", [passage(start=100)], None, {}
+        )
+        if isinstance(x, Answer)
+    )
+    assert final.outcome == "hedged" and final.short_answer is not None
+    return final
+
+
+def test_hedged_answer_is_a_warning_box_never_styled_like_an_answer() -> None:
+    final = _hedged_answer()
+    body = answer_html(final, 3)
+    assert 'data-outcome="hedged"' in body and 'class="qa-hedge"' in body
+    assert "qa-short" not in body  # the candidate is not the answer's bold
+    assert "The articles may answer this — check the quote" in visible(body)
+    assert visible(body).count("may answer this") == 1  # the box says it once
+    assert "Unsure" in visible(body)
+    assert "Sources:" in final.answer and "Sources:" not in visible(body)  # the cards list them
+    candidate = re.search(r'<span class="qa-candidate">(.*?)</span>', body)
+    assert candidate is not None and final.short_answer.text in visible(candidate.group(1))
+    card = card_html(1, 3, final.passages[0], final.citations, final.short_answer, unsure=True)
+    assert "<mark>" in card and "qa-short" not in card and 'class="qa-candidate"' in card
+    answered = final.model_copy(update={"outcome": "answer"})
+    assert "qa-hedge" not in answer_html(answered, 3)
+
+
+def test_hedged_answer_escapes_article_text() -> None:
+    final = _hedged_answer()
+    text = final.answer.replace("\n\nSources:", " <img src=x onerror=alert(1)>\n\nSources:")
+    hostile = final.model_copy(update={"answer": text})
+    body = answer_html(hostile, 1)
+    assert "<img" not in body and "&#60;img" in body
+
+
+def test_conversation_markdown_says_hedged_and_refused_plainly() -> None:
+    final = _hedged_answer()
+    refused = Answer(
+        question="Who won?", standalone_question="Who won?", mode="extractive", refused=True,
+        answer="The articles don't say who won. The closest article is “T” (Tasnim, undated).",
+    )  # fmt: skip
+    md = conversation_markdown([("What did he praise?", final, None), ("Who won?", refused, None)])
+    lead = "_Unsure answer: check the quote_ — **The articles may answer this — check the quote.**"
+    assert lead in md and md.count("may answer this") == 1
+    assert final.short_answer is not None and final.short_answer.text in md
+    assert "Sources:" not in md and md.count("**Sources**") == 1  # each source listed once
+    assert "_No answer in the articles_\n\nThe articles don't say who won." in md

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -161,11 +162,22 @@ def test_refuses_unrelated_passages_without_calling_the_llm(with_llm: bool) -> N
     answerer = Answerer(Settings(_env_file=None), chat, HashEmbedder())
     for passages in ([passage(1, "a1", dense=0.12), passage(2, "a2", dense=0.2)], []):
         tokens, answer = run(answerer, "Who won the 2022 World Cup?", passages)
-        assert answer.refused and answer.answer.startswith("The articles don't say.")
+        assert answer.refused and answer.outcome == "refused" and answer.confidence is None
+        # plain words: what the articles don't say, no scores in the sentence a user reads
+        assert answer.answer.startswith("The articles don't say who won the 2022 World Cup.")
+        assert "answerability" not in answer.answer and not re.search(r"\d\.\d", answer.answer)
         assert "".join(tokens) == answer.answer and not answer.citations
         assert answer.mode == ("llm" if with_llm else "extractive")
+        codes = [r.code for r in answer.reasons]
         if passages:
             assert "World Cup" in answer.answer  # says what the passages never mention
+            # ... and what they do cover: the closest articles, with outlet and date
+            assert "“Zarif visits Tokyo” (Tasnim, 10 August 2019)" in answer.answer
+            assert codes[0] == ("below_llm_floor" if with_llm else "below_hedge_at")
+            assert answer.reasons[0].value == answer.answerability
+        else:
+            assert "No article matches the question." in answer.answer
+            assert codes == ["no_passages"]
     if chat is not None:
         assert chat.calls == []
 
