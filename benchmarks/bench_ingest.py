@@ -4,6 +4,13 @@
 
 Each configuration runs in its own process (clean model load, honest peak RSS) on a fresh store.
 Prints a table and ratios; writes benchmarks/results/ingest.json. Never a pass/fail test.
+
+    python -m benchmarks.bench_ingest --add --store STORE [STORE ...] --corpus C.jsonl \
+        [--n 10] [--repeat 3] [--code DIR] [--label before]
+
+Adding --n articles to big stores (each copied first; see benchmarks/ingest_add.py): seconds end
+to end and in the lexical index, bytes read, and how soon another process sees the new article.
+Writes benchmarks/results/ingest_add.json (one entry per --label).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import ingest_add
+from benchmarks.codepath import use_code
 from benchmarks.common import peak_rss_mb, table, write_result
 
 CONFIGS = ["langchain-tutorial", "ours-torch", "ours-onnx", "ours-onnx-int8"]
@@ -146,11 +155,25 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path("../shared/data/bbc-news/articles.jsonl"))
     ap.add_argument("--limit", type=int, default=None, help="Only the first N articles.")
     ap.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
-    ap.add_argument("--one", choices=CONFIGS, help=argparse.SUPPRESS)
-    ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--one", choices=[*CONFIGS, "add", "reader"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--store", type=Path, nargs="+", help="--add: store folders (never written: copied)."
+    )
+    ingest_add.add_arguments(ap)
     args = ap.parse_args()
+    use_code(args.code)
 
+    if args.one == "add":
+        print("RESULT " + json.dumps(ingest_add.run_add(args)), flush=True)
+        return
+    if args.one == "reader":
+        ingest_add.run_reader(args)
+        return
+    if args.add:
+        ingest_add.main_add(args)
+        return
     if args.one:
+        args.store = args.store[0]
         if args.one == "langchain-tutorial":
             result = run_langchain(args.corpus, args.limit, args.store)
         else:
@@ -174,6 +197,8 @@ def main() -> None:
             ]
             if args.limit:
                 cmd += ["--limit", str(args.limit)]
+            if args.code:
+                cmd += ["--code", str(args.code)]
             print(f"running {config} …", file=sys.stderr, flush=True)
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
