@@ -42,10 +42,17 @@ def measure_store(store: Path, questions: Path, backend: str, limit: int) -> dic
     first_s = time.perf_counter() - t0
     sources = list(assistant.stats().sources)[:5]
     kinds = measure(assistant, rows, sources)
+    # what a reader pays when another process wrote to the embedded store: the client is opened
+    # again and Chroma reads its vector index from disk (ChunkStore.follow_other_writers)
+    t0 = time.perf_counter()
+    assistant.store.reopen()
+    assistant.search(rows[0]["question"], k=5, mode="dense")
+    reopen_s = time.perf_counter() - t0
     return {
         "store": str(store),
         "chunks": chunks,
         "first_query_s": round(first_s, 2),
+        "reopen_and_query_s": round(reopen_s, 2),
         "rss_mb": round(rss_mb(), 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "chroma_mb": round(folder_bytes(store / "chroma") / 2**20, 1),

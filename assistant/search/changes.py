@@ -43,6 +43,9 @@ PRUNED_ID = "~pruned"
 _VECTOR = [[1.0]]  # Chroma stores a vector with every record; the feed needs none
 
 
+PROCESS = uuid.uuid4().hex[:12]  # names this process's own records in the feed
+
+
 def now_us() -> int:
     return time.time_ns() // 1000
 
@@ -97,7 +100,8 @@ class ChangeFeed:
 
     def _change(self, record: str, article_ids: Sequence[str], state: str) -> None:
         articles = json.dumps(sorted(set(article_ids)))
-        self._put(record, articles, {"kind": "change", "state": state, "at": now_us()})
+        meta = {"kind": "change", "state": state, "at": now_us(), "by": PROCESS}
+        self._put(record, articles, meta)
 
     def _put(self, record: str, document: str, meta: dict[str, Any]) -> None:
         self.records.upsert(
@@ -109,12 +113,15 @@ class ChangeFeed:
         """A cursor for "everything up to now" (taken before a full read of the store)."""
         return now_us() - MARGIN_US
 
-    def catch_up(self, since: int) -> Catchup:
-        """The articles changed after ``since`` (less the margin) and the cursor to keep."""
+    def catch_up(
+        self, since: int, others_only: bool = False, margin_us: int = MARGIN_US
+    ) -> Catchup:
+        """The articles changed after ``since`` (less ``margin_us``) and the cursor to keep;
+        ``others_only``: leave out what this process wrote."""
         pruned = self._pruned_before()
         if since < pruned:
             return Catchup(frozenset(), since, behind_pruning=True)
-        where: Any = {"$and": [{"kind": "change"}, {"at": {"$gt": since - MARGIN_US}}]}
+        where: Any = {"$and": [{"kind": "change"}, {"at": {"$gt": since - margin_us}}]}
         articles: set[str] = set()
         newest, oldest_open = since, None
         stale = now_us() - int(ABANDONED_S * 1e6)
@@ -130,6 +137,8 @@ class ChangeFeed:
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             ):
                 m = dict(meta or {})
+                if others_only and m.get("by") == PROCESS:
+                    continue
                 articles.update(json.loads(doc or "[]"))
                 at = int(m.get("at") or 0)
                 newest = max(newest, at)

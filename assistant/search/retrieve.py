@@ -103,6 +103,7 @@ class Retriever:
             enough = k if len(lexical_ids) < k else 0
             if mode == "dense":
                 enough = fetch // 2
+            self.store.follow_other_writers()  # an embedded store written by another process
             dense = self._dense(qvec, fetch, index, filters, known, enough)
             timings["dense"] = (time.perf_counter() - t0) * 1000
 

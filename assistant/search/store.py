@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,9 @@ class ChunkStore:
         self._client = client
         self._collection: Any = None  # a Collection behind a retrying proxy
         self._feed: ChangeFeed | None = None
+        self._opened_at = 0  # when this process opened its embedded client (feed stamp)
+        self._label = ""  # the generation label last read
+        self._followed = ""  # the label for which other writers were last looked for
 
     @property
     def feed(self) -> ChangeFeed:
@@ -66,6 +70,7 @@ class ChunkStore:
     @property
     def client(self) -> ClientAPI:
         if self._client is None:
+            self._opened_at = now_us()
             self._client = make_client(self.settings)
         return self._client
 
@@ -114,7 +119,31 @@ class ChunkStore:
         self._set_metadata({MODEL_KEY: name})
 
     def generation(self) -> str:
-        return self.feed.generation()
+        self._label = self.feed.generation()
+        return self._label
+
+    def follow_other_writers(self) -> None:
+        """Embedded store: open the client again when another process wrote since this one
+        opened it. Chroma's embedded vector index lives in each process and is not reloaded
+        when another process writes (chroma-core/chroma#3792): its queries would miss the new
+        chunks, and reading their vectors fails. Checked once per new generation label."""
+        if self.settings.chroma_url or not self._opened_at:
+            return
+        label = self._label or self.generation()
+        if label == self._followed:
+            return
+        # one machine, one clock: no margin needed between the records and our opening
+        change = self.feed.catch_up(self._opened_at, others_only=True, margin_us=0)
+        self._followed = label
+        if change.articles:
+            self.reopen()
+
+    def reopen(self) -> None:
+        """Close this process's client and open it again on next use."""
+        if self._client is not None:
+            with suppress(Exception):
+                self._client.close()  # type: ignore[attr-defined]
+        self._client, self._collection, self._feed, self._opened_at = None, None, None, 0
 
     def bump_generation(self) -> str:
         token = new_generation()

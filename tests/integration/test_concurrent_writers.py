@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,63 @@ def test_a_process_behind_catches_up_from_the_feed_not_the_whole_store(
 
 def _fail(*args: object, **kwargs: object) -> None:
     raise AssertionError("the whole store was read")
+
+
+READER = r"""
+import sys, time
+from pathlib import Path
+from assistant.config import Settings
+from assistant.service import Assistant
+from tests.fakes import HashEmbedder
+
+flag = Path(sys.argv[1])
+a = Assistant(Settings(), embedder=HashEmbedder(), chat_model=None)
+assert a.search("council budget", k=3, mode="dense")  # the vector index is now loaded
+flag.write_text("ready")
+while not flag.with_suffix(".written").exists():
+    time.sleep(0.05)
+for mode in ("dense", "fused"):
+    top = a.search("zeppelin landed fairground airship", k=3, mode=mode)
+    print(mode, top[0].article_id if top else "-")
+"""
+
+
+def test_an_open_process_finds_articles_another_wrote_by_meaning_too(tmp_path: Path) -> None:
+    """Embedded Chroma keeps its vector index per process and does not reload it when another
+    process writes; the reader must still find the new article in dense and fused search."""
+    from assistant.config import Settings
+    from assistant.models import Article
+    from assistant.service import Assistant
+    from tests.fakes import HashEmbedder
+
+    store = tmp_path / "store"
+    settings = Settings(store_dir=store, _env_file=None)
+    writer = Assistant(settings, embedder=HashEmbedder(), chat_model=None)
+    writer.ingest_articles(
+        [
+            Article(id=f"c{i}", title="Council", text=f"The council budget vote {i}. " * 30)
+            for i in range(20)
+        ]
+    )
+    flag = tmp_path / "flag"
+    env = _env(tmp_path, ASSISTANT_STORE_DIR=str(store))
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(flag)],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not flag.exists() and time.monotonic() < deadline and reader.poll() is None:
+        time.sleep(0.05)
+    writer.ingest_articles(
+        [
+            Article(
+                id="z",
+                title="Zeppelin",
+                text="A zeppelin landed at the fairground, an airship. " * 10,
+            )
+        ]
+    )
+    flag.with_suffix(".written").write_text("done")
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err[-3000:]
+    assert "dense z" in out and "fused z" in out, out
