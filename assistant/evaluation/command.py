@@ -68,6 +68,7 @@ def run(
     from assistant.evaluation.runner import run_cases
 
     check_floor_names(options.fail_below)  # a typo must fail before a long run, not after
+    check_floor_names(options.fail_above, "--fail-above")
     baseline = load_baseline(options.baseline) if options.baseline else None
     cases = load_cases(options.questions, options.limit)
     if options.corpus is not None and not options.corpus.exists():
@@ -103,7 +104,7 @@ def run(
         settings=public,
         price=options.price,
     )
-    gates = check_gates(metrics, options.fail_below)
+    gates = check_gates(metrics, options.fail_below, options.fail_above)
     report = rep.build_report(
         rows,
         metrics,
@@ -201,6 +202,13 @@ def eval_command(
             help="metric=floor, e.g. retrieval.hit@5=0.8 (repeatable); exit 1 when under.",
         ),
     ] = None,
+    fail_above: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-above",
+            help="metric=ceiling, e.g. calibration.ece=0.08 (repeatable); exit 1 when over.",
+        ),
+    ] = None,
     retrieval_only: Annotated[
         bool,
         typer.Option("--retrieval-only", help="Only search: no answers, choices or citations."),
@@ -260,6 +268,7 @@ def eval_command(
         judge=judge,
         baseline=baseline,
         fail_below=parse_floors(_split_floors(fail_below or [])),
+        fail_above=parse_floors(_split_floors(fail_above or []), "--fail-above"),
         price=_parse_price(price),
     )
     with Progress(
@@ -307,6 +316,7 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
     from assistant.evaluation.page import summary_rows
 
     console = Console(highlight=False, soft_wrap=True)
+    shown_apart = ("outcomes.", "calibration.")  # in their own, shorter table below
     counts = report["counts"]
     table = Table(
         title=f"{counts['evaluated']}/{counts['questions']} questions, {report['mode']} mode"
@@ -314,12 +324,13 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
     with_baseline = "baseline" in report
     for column in ("metric", "value", "n", *(("baseline", "Δ") if with_baseline else ())):
         table.add_column(column, justify="left" if column == "metric" else "right")
-    for row in summary_rows(report):
+    for row in summary_rows(report, leave_out=shown_apart):
         cells = [row["name"], row["value"], "–" if row["n"] is None else str(row["n"])]
         if with_baseline:
             cells += [row["baseline"] or "–", row["delta"] or "–"]
         table.add_row(*cells)
     console.print(table)
+    _print_outcomes(console, report)
     for stage, values in (report["metrics"].get("latency_ms") or {}).items():
         p50, p95 = values.get("p50"), values.get("p95")
         if p50 is not None and p95 is not None:
@@ -332,3 +343,25 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
             + (f", cost ${cost:.4f}" if cost is not None else "")
         )
     console.print(f"report: {out_dir / 'report.html'}  (also report.json, results.jsonl)")
+
+
+def _print_outcomes(console: Any, report: dict[str, Any]) -> None:
+    """Answer, hedge or refuse: one line per figure, one column for the set and one per part."""
+    from rich.table import Table
+
+    from assistant.evaluation.figures import EXPLAINED, FIGURES, outcome_table
+
+    parts = outcome_table(report["metrics"])
+    if not parts:
+        return
+    table = Table(title="Answer, hedge or refuse")
+    table.add_column("metric")
+    for part in parts:
+        table.add_column(part["part"], justify="right")
+    for key, name in FIGURES:
+        table.add_row(name, *(part[key] for part in parts))
+    console.print(table)
+    console.print(
+        EXPLAINED + " Per part, the names read e.g. outcomes.answerable.refused; the reliability "
+        "table and the risk-coverage curve are in the report."
+    )

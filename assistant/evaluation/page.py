@@ -12,18 +12,38 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.evaluation import figures
 from assistant.evaluation import metrics as m
-from assistant.evaluation.gates import GATE_METRICS, flatten
+from assistant.evaluation.gates import CALIBRATION_GATES, GATE_METRICS, PER_PART, flatten
 from assistant.evaluation.report import HIT_CURVE
 from assistant.evaluation.results import CaseResult
 
 TEMPLATE = "report.html.j2"
 WORST = 15
 SNIPPET_CHARS = 700
-# Shares in [0, 1] drawn as bars (higher is better, except the wrong-refusal rate): the
-# quality metrics, the same list --fail-below accepts.
-BAR_METRICS = GATE_METRICS
-LOWER_IS_BETTER = {"refusal.wrong_refusal_rate"}
+# Shares in [0, 1] drawn as bars: the quality metrics --fail-below accepts, of the whole set
+# (the parts' figures are in the "Answer, hedge or refuse" table).
+BAR_METRICS = tuple(n for n in GATE_METRICS if not n.startswith(PER_PART))
+_LOWER = ("ece", "aurc", "risk@cov50", "risk@cov80")
+LOWER_IS_BETTER = {
+    "refusal.wrong_refusal_rate",
+    "outcomes.answerable.refused",
+    "outcomes.unanswerable.answer",
+    "outcomes.unanswerable.hedged",
+    *(n for n in CALIBRATION_GATES if n.rpartition(".")[2] in _LOWER),
+}
+# Neither direction is better (a share of outcomes of the whole set, a mean confidence) or the
+# figure cannot move (every answer to an unanswerable question is wrong): Δ is not coloured.
+NEITHER = {
+    "outcomes.answer",
+    "outcomes.hedged",
+    "outcomes.refused",
+    "outcomes.answerable.hedged",
+    "outcomes.unanswerable.answer_accuracy",
+    "outcomes.unanswerable.hedge_right",
+    "calibration.unanswerable.accuracy",
+    *(n for n in CALIBRATION_GATES if n.endswith("mean_confidence")),
+}
 
 
 def safe_href(url: str | None) -> str | None:
@@ -46,8 +66,13 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def _count_for(metrics: dict[str, Any], name: str) -> int | None:
     group, _, metric = name.partition(".")
     values = metrics.get(group) or {}
+    *parts, metric = metric.split(".")  # outcomes.answerable.refused: the part's own counts
+    for part in parts:
+        values = values.get(part) or {}
     specific = {
         "mc_accuracy": "n_mc",
+        "answer_accuracy": "n_answer_scored",
+        "hedge_right": "n_hedged_scored",
         "valid_share": "n_markers",
         "supported_share": "n_cited_sentences",
         "answers_with_citation": "n_answers",
@@ -62,17 +87,18 @@ def _count_for(metrics: dict[str, Any], name: str) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def summary_rows(report: dict[str, Any], leave_out: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """One row per quality metric (names starting with a ``leave_out`` prefix left out)."""
     metrics = report["metrics"]
     deltas = (report.get("baseline") or {}).get("deltas") or {}
     rows = []
     for name, value in flatten(metrics).items():
-        if name.startswith("latency_ms."):
+        if name.startswith(("latency_ms.", *leave_out)):
             continue
         d = deltas.get(name) or {}
         delta = d.get("delta")
         better = None
-        if delta is not None and abs(delta) > 1e-12:
+        if delta is not None and abs(delta) > 1e-12 and name not in NEITHER:
             better = (delta < 0) if name in LOWER_IS_BETTER else (delta > 0)
         rows.append(
             {
@@ -248,6 +274,8 @@ def worst_questions(rows: Sequence[CaseResult], limit: int = WORST) -> list[dict
                 "answers": r.answers,
                 "answer": r.answer,
                 "refused": r.refused,
+                "outcome": r.outcome,
+                "confidence": None if r.confidence is None else _fmt(r.confidence),
                 "choice": r.choice,
                 "choices": r.choices,
                 "verdicts": r.verdicts,
@@ -299,7 +327,12 @@ def render_html(report: dict[str, Any], rows: Sequence[CaseResult]) -> str:
     baseline = report.get("baseline")
     return env.get_template(TEMPLATE).render(
         report=report,
-        summary=summary_rows(report),
+        summary=summary_rows(report, leave_out=PER_PART),
+        outcomes=figures.outcome_table(report["metrics"]),
+        outcomes_explained=figures.EXPLAINED,
+        reliability=figures.reliability_rows(report["metrics"]),
+        reliability_plot=figures.reliability_plot(report["metrics"]),
+        risk_plot=figures.risk_coverage_plot(report),
         bars=bar_chart(report),
         histogram=latency_histogram(rows),
         curve=hit_curve_plot(report),

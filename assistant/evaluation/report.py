@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation import metrics as m
+from assistant.evaluation.calibration import calibration_metrics, outcome_metrics
 from assistant.evaluation.gates import deltas
 from assistant.evaluation.results import CaseResult
 
@@ -208,6 +209,8 @@ def summarize(
         out["answer"] = answer_metrics(ok)
         out["refusal"] = refusal_metrics(ok)
         out["citations"] = citation_metrics(ok)
+        out["outcomes"] = outcome_metrics(ok)
+        out["calibration"] = calibration_metrics(ok)
     if judge:
         out["judge"] = judge_metrics(ok)
     out["latency_ms"] = latency_metrics(ok)
@@ -308,6 +311,7 @@ def compact_row(row: CaseResult) -> dict[str, Any]:
         "answer": row.answer,
         "refused": row.refused,
         "outcome": row.outcome,
+        "confidence": row.confidence,
         "choice": row.choice,
         "scores": row.scores,
         "retrieval": {
@@ -357,6 +361,9 @@ def build_report(
             "created": baseline.get("created"),
             "deltas": deltas(metrics, baseline),
             "curves": baseline.get("curves"),
+            "risk_coverage": ((baseline.get("metrics") or {}).get("calibration") or {}).get(
+                "risk_coverage"
+            ),
         }
     return report
 

@@ -52,6 +52,9 @@ class EvalOptions(BaseModel):
     judge: bool = False
     baseline: Path | None = None
     fail_below: dict[str, float] = Field(default_factory=dict)
+    fail_above: dict[str, float] = Field(
+        default_factory=dict, description="Ceilings: metric -> the most it may be."
+    )
     price: tuple[float, float] | None = Field(
         default=None, description="USD per million input and output tokens."
     )

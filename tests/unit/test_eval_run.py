@@ -171,6 +171,23 @@ def test_full_run_with_a_scripted_chat_model(tmp_path: Path, files: tuple[Path, 
     assert (refusal["precision"], refusal["recall"]) == (0.5, 1.0)
     assert refusal["wrong_refusal_rate"] == 0.25 and refusal["n_unanswerable"] == 1
 
+    # answer, hedge or refuse: q2's uncited sentence makes it a hedge (confidence 0), which holds
+    # the right answer; q1 and q3 are right answers; q4 and q5 refused
+    assert [rows[q].outcome for q in ("q1", "q2", "q3", "q4", "q5")] == [
+        "answer", "hedged", "answer", "refused", "refused",
+    ]  # fmt: skip
+    outcomes = metrics["outcomes"]
+    assert (outcomes["answer"], outcomes["hedged"], outcomes["refused"]) == (0.4, 0.2, 0.4)
+    assert outcomes["answer_accuracy"] == 1.0 and outcomes["n_answer_scored"] == 2
+    assert outcomes["hedge_right"] == 1.0 and outcomes["n_hedged_scored"] == 1
+    assert outcomes["answerable"]["refused"] == 0.25 and outcomes["unanswerable"]["refused"] == 1.0
+    calibration = metrics["calibration"]
+    confident = [rows[q].confidence or 0.0 for q in ("q1", "q2", "q3")]
+    assert rows["q2"].confidence == 0.0 and calibration["n"] == 3
+    # all three are right, so each bin's gap is 1 - its mean confidence: ECE = mean(1 - c)
+    assert calibration["ece"] == pytest.approx(sum(1 - c for c in confident) / 3)
+    assert calibration["aurc"] == 0.0 and len(calibration["bins"]) == 10
+
     # citations: q2's [7] points to no shown passage
     assert rows["q2"].citation_stats["markers"] == 2 and rows["q2"].citation_stats["valid"] == 1
     cites = metrics["citations"]
@@ -197,6 +214,7 @@ def test_full_run_with_a_scripted_chat_model(tmp_path: Path, files: tuple[Path, 
     assert [r.id for r in read_results(out / "results.jsonl")] == ["q1", "q2", "q3", "q4", "q5"]
     html = (out / "report.html").read_text()
     assert 'id="summary"' in html and "Mira Kovac" in html
+    assert 'id="reliability-plot"' in html and 'id="risk-coverage-plot"' in html
     for path in out.iterdir():
         assert "sk-test-secret" not in path.read_text(), path
 
@@ -396,8 +414,29 @@ def test_cli_gates_and_exit_codes(cli: CliRunner, tmp_path: Path, files: tuple[P
     assert report["ingest"]["unchanged"] == 5  # re-runs do not re-embed the corpus
     assert len(report["gates"]["failures"]) == 1
 
+    # the answer / hedge / refuse figures are gates too: floors and ceilings (q5 is refused)
+    calibrated = _invoke(cli, str(questions), "--corpus", str(corpus), "--out", out,
+                         "--fail-below", "outcomes.answer_accuracy=0.9,outcomes.unanswerable.refused=1",
+                         "--fail-above", "calibration.ece=0.5,outcomes.answerable.refused=0.25")  # fmt: skip
+    assert calibrated.exit_code == 0, calibrated.output
+    assert "Answer, hedge or refuse" in calibrated.output
+    assert (
+        "outcomes.answer_accuracy" in calibrated.output and "calibration.ece" in calibrated.output
+    )
+    over = _invoke(cli, str(questions), "--corpus", str(corpus), "--out", out,
+                   "--fail-above", "outcomes.answerable.refused=0.1")  # fmt: skip
+    assert over.exit_code == 1
+    assert "gate failed: outcomes.answerable.refused = 0.2500 is above its ceiling 0.1" in (
+        over.output
+    )
+    report = json.loads((tmp_path / "gate" / "report.json").read_text())
+    assert report["options"]["fail_above"] == {"outcomes.answerable.refused": 0.1}
+    assert len(report["gates"]["failures"]) == 1
+
     unknown = _invoke(cli, str(questions), "--out", out, "--fail-below", "retrieval.hit@3=0.5")
     assert unknown.exit_code == 2 and "unknown metric 'retrieval.hit@3'" in unknown.output
+    unknown = _invoke(cli, str(questions), "--out", out, "--fail-above", "ece=0.1")
+    assert unknown.exit_code == 2 and "--fail-above: unknown metric 'ece'" in unknown.output
 
 
 def test_cli_refuses_an_empty_collection(
