@@ -43,7 +43,7 @@ def measure_store(store: Path, questions: Path, backend: str, limit: int) -> dic
     sources = list(assistant.stats().sources)[:5]
     kinds = measure(assistant, rows, sources)
     # what a reader pays when another process wrote to the embedded store: the client is opened
-    # again and Chroma reads its vector index from disk (ChunkStore.follow_other_writers)
+    # again and Chroma reads its vector index from disk (ChunkStore.written_by_others)
     t0 = time.perf_counter()
     assistant.store.reopen()
     assistant.search(rows[0]["question"], k=5, mode="dense")

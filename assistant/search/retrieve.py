@@ -18,6 +18,7 @@ from assistant.config import Settings
 from assistant.models import Passage
 from assistant.search.chroma import build_where
 from assistant.search.embeddings import Embedder
+from assistant.search.fresh import FreshVectors
 from assistant.search.lexical import ChunkFields, Filters, LexicalHit, LexicalIndex
 from assistant.search.ranking import Candidate, RankWeights, order, rrf, score_candidates
 from assistant.search.store import ChunkStore, Hit
@@ -49,6 +50,7 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self._lexical = lexical
+        self.fresh = FreshVectors(store, embedder)
         self.last_timings: dict[str, float] = {}
 
     @property
@@ -103,8 +105,8 @@ class Retriever:
             enough = k if len(lexical_ids) < k else 0
             if mode == "dense":
                 enough = fetch // 2
-            self.store.follow_other_writers()  # an embedded store written by another process
             dense = self._dense(qvec, fetch, index, filters, known, enough)
+            dense = self._with_fresh(dense, qvec, fetch, index, filters, known)
             timings["dense"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
@@ -211,6 +213,27 @@ class Retriever:
                 Candidate(cid, bm25.get(cid, 0.0), similarity.get(cid), f.title, f.published_date)
             )
         return score_candidates(query, candidates, self.weights, as_of)
+
+    def _with_fresh(
+        self,
+        near: list[tuple[str, float]],
+        qvec: np.ndarray,
+        fetch: int,
+        index: LexicalIndex,
+        filters: Filters,
+        known: dict[str, ChunkFields],
+    ) -> list[tuple[str, float]]:
+        """``near`` with the chunks other processes just wrote, scored exactly (see
+        :mod:`assistant.search.fresh`)."""
+        fresh = self.fresh.vectors()
+        if not fresh:
+            return near
+        known.update(index.fields([c for c in fresh if c not in known]))
+        merged = dict(near)
+        for cid, vec in fresh.items():
+            if cid in known and (not filters or filters.admits(known[cid])):
+                merged[cid] = 1.0 - float(vec @ qvec)
+        return sorted(merged.items(), key=lambda item: item[1])[: max(fetch, len(near))]
 
     def _dense(
         self,

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 MODEL_KEY = "embedding_model"
+FRESH_MAX = 2_000  # chunks other processes wrote that are embedded here; past it: reopen
 WRITTEN_KEY = "written"  # the write stamp of a chunk's version (not part of its content)
 
 
@@ -122,21 +123,35 @@ class ChunkStore:
         self._label = self.feed.generation()
         return self._label
 
-    def follow_other_writers(self) -> None:
-        """Embedded store: open the client again when another process wrote since this one
-        opened it. Chroma's embedded vector index lives in each process and is not reloaded
-        when another process writes (chroma-core/chroma#3792): its queries would miss the new
-        chunks, and reading their vectors fails. Checked once per new generation label."""
+    @property
+    def opened_at(self) -> int:
+        """When this process opened its embedded client (a feed stamp; 0 = not open)."""
+        return self._opened_at
+
+    def written_by_others(self) -> dict[str, str] | None:
+        """Embedded store: the chunks (id -> text) other processes wrote since this one opened
+        its client; None when nothing changed since the last call (same generation label).
+
+        Chroma's embedded vector index lives in each process and is not reloaded when another
+        process writes (chroma-core/chroma#3792): its queries miss those chunks and reading
+        their vectors fails, so the retriever embeds them itself (``assistant.search.fresh``).
+        Past ``FRESH_MAX`` chunks the client is opened again instead (its vector index is then
+        read anew from disk, a cost that grows with the store) and nothing is returned."""
         if self.settings.chroma_url or not self._opened_at:
-            return
+            return None
         label = self._label or self.generation()
         if label == self._followed:
-            return
+            return None
+        self._followed = label
         # one machine, one clock: no margin needed between the records and our opening
         change = self.feed.catch_up(self._opened_at, others_only=True, margin_us=0)
-        self._followed = label
-        if change.articles:
-            self.reopen()
+        texts: dict[str, str] = {}
+        for ids, docs, _ in self.chunks_of_articles(sorted(change.articles)):
+            texts.update(zip(ids, docs, strict=True))
+            if len(texts) > FRESH_MAX:
+                self.reopen()
+                return {}
+        return texts
 
     def reopen(self) -> None:
         """Close this process's client and open it again on next use."""

@@ -172,6 +172,15 @@ assert a.search("council budget", k=3, mode="dense")  # the vector index is now 
 flag.write_text("ready")
 while not flag.with_suffix(".written").exists():
     time.sleep(0.05)
+# BM25 finds it at once; by meaning once its vectors are computed here (in the background)
+top = a.search("zeppelin landed fairground airship", k=3, mode="lexical")
+print("lexical", top[0].article_id if top else "-")
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    top = a.search("zeppelin landed fairground airship", k=3, mode="dense")
+    if top and top[0].article_id == "z":
+        break
+    time.sleep(0.1)
 for mode in ("dense", "fused"):
     top = a.search("zeppelin landed fairground airship", k=3, mode=mode)
     print(mode, top[0].article_id if top else "-")
@@ -216,4 +225,4 @@ def test_an_open_process_finds_articles_another_wrote_by_meaning_too(tmp_path: P
     flag.with_suffix(".written").write_text("done")
     out, err = reader.communicate(timeout=120)
     assert reader.returncode == 0, err[-3000:]
-    assert "dense z" in out and "fused z" in out, out
+    assert "lexical z" in out and "dense z" in out and "fused z" in out, out
