@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 MODEL_KEY = "embedding_model"
-FRESH_MAX = 2_000  # chunks other processes wrote that are embedded here; past it: reopen
 WRITTEN_KEY = "written"  # the write stamp of a chunk's version (not part of its content)
 
 
@@ -60,7 +59,6 @@ class ChunkStore:
         self._feed: ChangeFeed | None = None
         self._opened_at = 0  # when this process opened its embedded client (feed stamp)
         self._label = ""  # the generation label last read
-        self._followed = ""  # the label for which other writers were last looked for
 
     @property
     def feed(self) -> ChangeFeed:
@@ -128,29 +126,27 @@ class ChunkStore:
         """When this process opened its embedded client (a feed stamp; 0 = not open)."""
         return self._opened_at
 
-    def written_by_others(self) -> dict[str, str] | None:
+    @property
+    def label(self) -> str:
+        """The generation label as last read (``generation`` reads it anew)."""
+        return self._label
+
+    def written_by_others(self, limit: int) -> dict[str, str] | None:
         """Embedded store: the chunks (id -> text) other processes wrote since this one opened
-        its client; None when nothing changed since the last call (same generation label).
+        its client; None when there are more than ``limit`` (then reopening is cheaper).
 
         Chroma's embedded vector index lives in each process and is not reloaded when another
         process writes (chroma-core/chroma#3792): its queries miss those chunks and reading
-        their vectors fails, so the retriever embeds them itself (``assistant.search.fresh``).
-        Past ``FRESH_MAX`` chunks the client is opened again instead (its vector index is then
-        read anew from disk, a cost that grows with the store) and nothing is returned."""
+        their vectors fails, so the retriever embeds them itself (``assistant.search.fresh``)."""
         if self.settings.chroma_url or not self._opened_at:
-            return None
-        label = self._label or self.generation()
-        if label == self._followed:
-            return None
-        self._followed = label
+            return {}
         # one machine, one clock: no margin needed between the records and our opening
         change = self.feed.catch_up(self._opened_at, others_only=True, margin_us=0)
         texts: dict[str, str] = {}
         for ids, docs, _ in self.chunks_of_articles(sorted(change.articles)):
             texts.update(zip(ids, docs, strict=True))
-            if len(texts) > FRESH_MAX:
-                self.reopen()
-                return {}
+            if len(texts) > limit:
+                return None
         return texts
 
     def reopen(self) -> None:
