@@ -21,11 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import peak_rss_mb, rss_mb, table, write_result
-
-
-def folder_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+from benchmarks.common import folder_bytes, peak_rss_mb, rss_mb, table, write_result
 
 
 def measure_store(store: Path, questions: Path, backend: str, limit: int) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from benchmarks.codepath import code_label, use_code
-from benchmarks.common import peak_rss_mb, write_result
+from benchmarks.common import folder_bytes, peak_rss_mb, write_result
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -380,10 +380,6 @@ def build(
     return stats
 
 
-def du_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 def warm(settings: Settings, query: str) -> dict[str, Any]:
     """Open the store as the product does and build the lexical index once (the cold start)."""
     from assistant.service import Assistant
@@ -443,7 +439,7 @@ def main() -> None:
         src, target, args.size, noise=args.noise, seed=args.seed, batch=args.batch,
         log=lambda line: print(line, flush=True),
     )  # fmt: skip
-    chroma_bytes = du_bytes(args.target)
+    chroma_bytes = folder_bytes(args.target)
     result: dict[str, Any] = {
         "source": str(args.source),
         "source_chunks": len(src),
@@ -461,7 +457,7 @@ def main() -> None:
     if not args.no_warm:
         print("opening the Assistant: building the lexical index (cold start) …", flush=True)
         result.update(warm(target, args.query))
-        result["disk_bytes"] = du_bytes(args.target)
+        result["disk_bytes"] = folder_bytes(args.target)
         print(
             f"lexical index: {result.get('lexical_build_s')} s; first search "
             f"{result['first_search_s']} s (with model load), next {result['second_search_s']} s; "

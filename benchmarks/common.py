@@ -52,6 +52,11 @@ def rss_mb() -> float:
         return 0.0
 
 
+def folder_bytes(path: Path) -> int:
+    """Bytes of the files below ``path`` (0 when it does not exist)."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -42,15 +42,8 @@ def parse_evidence(html: str) -> tuple[list[str], str]:
 
 
 def page_key(url: str) -> str:
-    """The project's same-page key, applied until stable (``.../index.html/`` needs two rounds),
-    so that the key of an article id ``https://<key>`` is ``<key>`` again."""
-    key = same_page_key(url)
-    for _ in range(3):
-        again = same_page_key("https://" + key)
-        if again == key:
-            break
-        key = again
-    return key
+    """The project's same-page key: the key of an article id ``https://<key>`` is ``<key>``."""
+    return same_page_key(url)
 
 
 def _norm(text: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -69,10 +69,9 @@ def write_lock(settings: Settings) -> Iterator[None]:
     if settings.chroma_url:
         yield
         return
-    from filelock import FileLock, Timeout
+    from filelock import Timeout
 
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.store_dir / "write.lock"), timeout=settings.lock_timeout)
+    lock = _write_lock_file(settings, settings.lock_timeout)
     try:
         lock.acquire()
     except Timeout as exc:
@@ -85,6 +84,33 @@ def write_lock(settings: Settings) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def try_write_lock(settings: Settings) -> Iterator[bool]:
+    """The write lock if it is free right now: yields whether it was had (a server: always)."""
+    if settings.chroma_url:
+        yield True
+        return
+    from filelock import Timeout
+
+    lock = _write_lock_file(settings, 0)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+def _write_lock_file(settings: Settings, timeout: float) -> Any:
+    from filelock import FileLock
+
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(settings.store_dir / "write.lock"), timeout=timeout)
 
 
 @contextmanager

@@ -21,9 +21,9 @@ import logging
 import tempfile
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 from assistant.config import Settings
+from assistant.ingest.pipeline import try_write_lock
 from assistant.search.lexical import LexicalIndex, stderr_progress
 from assistant.search.store import ChunkStore
 
@@ -53,7 +53,7 @@ class LexicalSync:
             return index
         index.refresh()
         if index.generation != label:
-            with _TryLock(self.settings) as free:
+            with try_write_lock(self.settings) as free:
                 if free:
                     self._catch_up(index, label)
         return index
@@ -82,32 +82,6 @@ class LexicalSync:
         total = self.store.count()
         progress = stderr_progress("Building the keyword index") if total >= 5000 else None
         index.rebuild(self.store.iter_all(), label, cursor, total, progress)
-
-
-class _TryLock:
-    """The store's write lock if it is free right now (embedded mode); server mode has none."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock: Any = None
-
-    def __enter__(self) -> bool:
-        if self.settings.chroma_url:
-            return True
-        from filelock import FileLock, Timeout
-
-        self.settings.store_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.settings.store_dir / "write.lock"), timeout=0)
-        try:
-            lock.acquire()
-        except Timeout:
-            return False
-        self._lock = lock
-        return True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._lock is not None:
-            self._lock.release()
 
 
 def _open(folder: Path) -> LexicalIndex:

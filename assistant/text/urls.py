@@ -86,10 +86,12 @@ def same_page_key(article_id: str) -> str:
     while len(labels) > 2 and labels[0] in FRONT_END_LABELS:
         labels = labels[1:]
     host = ".".join(labels) + (f":{parts.port}" if parts.port else "")
-    path = parts.path
-    for doc in DEFAULT_DOCUMENTS:
-        if path.lower().endswith("/" + doc):
-            path = path[: -len(doc)]
-            break
+    path, before = parts.path, None
+    while path != before:  # ".../index.html/" and ".../x/index.html" alike: the key is stable
+        before = path = path.rstrip("/")
+        for doc in DEFAULT_DOCUMENTS:
+            if path.lower().endswith("/" + doc):
+                path = path[: -len(doc)]
+                break
     query = sorted(parse_qsl(parts.query, keep_blank_values=True))
-    return f"{host}{path.rstrip('/')}" + (f"?{urlencode(query)}" if query else "")
+    return f"{host}{path}" + (f"?{urlencode(query)}" if query else "")

@@ -124,6 +124,21 @@ def test_an_id_stored_by_ingest_matches_the_url_a_question_cites(url: str) -> No
     assert m.normalize_id(stored) == m.normalize_id(url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.cnn.com/2022/08/18/a/index.html/",
+        "https://edition.cnn.com/x/index.html?utm_source=tw&b=2&a=1",
+        "http://m.example.com:8080/a//",
+        "www.example.com",
+    ],
+)
+def test_the_same_page_key_is_stable(url: str) -> None:
+    """A key read back as a URL gives itself: ids made from keys compare equal to their page."""
+    key = m.normalize_id(url)
+    assert m.normalize_id("https://" + key) == key
+
+
 def test_dedupe_articles_keeps_first_occurrence() -> None:
     ranked = ["https://www.x.com/a", "b", "https://edition.x.com/a/", "c", "b"]
     assert m.dedupe_articles(ranked) == ["https://www.x.com/a", "b", "c"]
