@@ -78,18 +78,27 @@ class Settings(BaseSettings):
         description="'fused' (BM25 and dense candidates scored as news: text, headline, "
         "recency), 'rrf' (the earlier reciprocal rank fusion), 'dense' or 'lexical'.",
     )
-    # Weights of the 'fused' score (assistant/search/ranking.py), fitted on RealTimeQA dev questions dated
-    # up to 2022-07-15 only; the later weeks are the reported held-out half.
-    rank_lexical: float = Field(default=1.0, ge=0, description="Weight of BM25 / best BM25.")
-    rank_dense: float = Field(default=0.5, ge=0, description="Weight of the cosine similarity.")
-    rank_title: float = Field(
-        default=0.4, ge=0, description="Weight of the share of question words in the headline."
+    # Weights of the 'fused' score (assistant/search/ranking.py). Unset = the fitted weights that
+    # ship in assistant/search/ranking.json (benchmarks/fit_news.py: fitted on RealTimeQA public
+    # weeks only, reported on other years and weeks).
+    rank_lexical: float | None = Field(
+        default=None, ge=0, description="Weight of BM25 / best BM25 (unset: fitted)."
     )
-    rank_recency: float = Field(
-        default=0.8, ge=0, description="Weight of recency relative to the question's date."
+    rank_dense: float | None = Field(
+        default=None, ge=0, description="Weight of the cosine similarity (unset: fitted)."
     )
-    recency_days: float = Field(
-        default=30.0, gt=0, description="Recency decays as exp(-age_days / this)."
+    rank_title: float | None = Field(
+        default=None,
+        ge=0,
+        description="Weight of the share of question words in the headline (unset: fitted).",
+    )
+    rank_recency: float | None = Field(
+        default=None,
+        ge=0,
+        description="Weight of recency relative to the question's date (unset: fitted).",
+    )
+    recency_days: float | None = Field(
+        default=None, gt=0, description="Recency decays as exp(-age_days / this) (unset: fitted)."
     )
 
     # --- answering ---------------------------------------------------------------------------
@@ -121,8 +130,8 @@ class Settings(BaseSettings):
         le=1,
         description="Extractive answers with an answerability from this up to answer_at are "
         "hedged (a candidate short answer and its quote, marked unsure) when the reader finds "
-        "one; below it they are refused. Unset = derived from the calibration: one piece of "
-        "evidence short of answer_at (assistant/answering/outcome.py).",
+        "one; below it they are refused. Unset = the calibrated hedge cut of the embedding "
+        "model (assistant/answering/calibration.json, fitted by benchmarks/fit_news.py).",
     )
     llm_floor: float | None = Field(
         default=None,

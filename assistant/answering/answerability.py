@@ -78,11 +78,33 @@ class Evidence(BaseModel):
     answer_type: str = "other"
 
 
+class Confidence(BaseModel):
+    """P(the extractive answer is right) = sigmoid(bias + w_p * logit(p) + w_share * share), with
+    ``p`` the answerability and ``share`` the reader's share (assistant/answering/outcome.py)."""
+
+    logit_p: float
+    share: float
+    bias: float
+
+    def of(self, p: float, share: float) -> float:
+        q = min(max(p, 1e-4), 1.0 - 1e-4)
+        z = self.bias + self.logit_p * math.log(q / (1.0 - q)) + self.share * share
+        return 1.0 / (1.0 + math.exp(-z))
+
+
 class Calibration(BaseModel):
     weights: dict[str, float]
     bias: float
-    answer_at: float = Field(description="Extractive answers refuse below this probability.")
+    answer_at: float = Field(description="Extractive answers are hedged below this probability.")
+    hedge_at: float | None = Field(
+        default=None,
+        description="Extractive answers are refused below this probability (unset: one piece "
+        "of evidence short of answer_at, assistant/answering/outcome.py).",
+    )
     floor: float = Field(description="With an LLM, refuse without asking below this probability.")
+    confidence: Confidence | None = Field(
+        default=None, description="Unset: confidence = answerability x reader share."
+    )
     fitted_on: str = ""
 
 

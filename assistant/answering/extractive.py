@@ -152,7 +152,7 @@ def stream_extractive(
             "sentences": sentences,
             "unsupported_sentences": [c.sentence for c in citations if not c.supported],
             "outcome": "hedged" if hedge else "answer",
-            "confidence": extractive_confidence(p, share),
+            "confidence": extractive_confidence(p, share, cut.confidence),
             "reasons": [standing, Reason(code="reader_share", value=share)],
         }
     )

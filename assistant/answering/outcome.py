@@ -13,27 +13,27 @@
 passages and the reader finds a candidate short answer in a quoted sentence (else refused);
 ``p < hedge_at`` is refused.
 
-``answer_at`` is the calibrated cut (``calibration.json``: the highest cut that still answers 90%
-of the answerable fit questions). ``hedge_at`` is, unless set, *one piece of evidence short* of
-it: the probability whose logit is ``logit(answer_at)`` minus the weight of ``rare`` (the signal
-that the question's rarest words — the words naming its story — stand together in one passage).
-Passages in the band would reach the answer cut if they also held the story's naming words: the
-answer may well be there, so the candidate is shown and marked unsure. Below it, even that would
-not make them answer: the story itself is missing. It is derived from the calibration, not fitted,
-and moves with it when the calibration is refitted (the band's cuts are to be refit on a large
-training set of hedged answers).
+The cuts are fitted by ``benchmarks/fit_news.py`` (``calibration.json``, per embedding family) on
+RealTimeQA's public quizzes of the fit years, each question asked as is, with its evidence removed
+and among another week's articles: ``hedge_at`` is the highest cut at which at most 5% of the
+answerable fit questions are refused; ``answer_at`` the lowest cut at which at least 60% of the
+answers to answerable fit questions hold the answer. Set by hand (``Settings.answer_at``) without
+a ``hedge_at``, the hedge cut is *one piece of evidence short* of it: the probability whose logit
+is ``logit(answer_at)`` minus the weight of ``rare`` (the signal that the question's rarest words
+— the words naming its story — stand together in one passage); a calibration without a fitted
+``hedge_at`` uses the same rule.
 
 **LLM mode**: below the calibrated ``floor`` the model is not asked (refused). The model's own
 refusal is kept (refused); its answer is verified (:func:`assistant.answering.citations.verify`)
 and is an ``answer`` when every claim it makes is cited and supported (support at least
 ``support_threshold``), ``hedged`` otherwise.
 
-``Answer.confidence`` estimates the probability that the short answer (without one: the answer)
-is right. Extractive: ``p`` times the reader's share (the reader's score of the quoted sentence
-over its best sentence's; 1 when the short answer lies in the best sentence). The reader's scores
-are not probabilities: until a model is fitted on short-answer correctness this is the calibrated
-answerability, discounted when the reader had to go past its best sentence. LLM: the support of
-the weakest claim (0 when a claim is uncited). None for refusals.
+``Answer.confidence`` estimates the probability that the answer is right (holds an accepted
+answer). Extractive: the fitted logistic model of the calibration over ``logit(p)`` and the
+reader's share (the reader's score of the quoted sentence over its best sentence's; 1 when the
+short answer lies in the best sentence), fitted on whether the answers of the fit years held the
+answer; without a fitted model, ``p`` times the share. LLM: the support of the weakest claim (0
+when a claim is uncited). None for refusals.
 
 ``Answer.reasons`` (:class:`~assistant.models.Reason`) codes: ``answerability`` (value ``p``,
 threshold the cut it passed), ``below_answer_at`` / ``below_hedge_at`` / ``below_llm_floor``
@@ -52,7 +52,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answering.answerability import Calibration, calibration_for
+from assistant.answering.answerability import Calibration, Confidence, calibration_for
 from assistant.config import Settings
 from assistant.models import HEDGE_LEAD, Answer, AnswerSentence, Citation, MarkerSpan, Reason
 
@@ -65,6 +65,7 @@ class Cuts:
     hedge_at: float
     answer_at: float
     floor: float
+    confidence: Confidence | None = None
 
 
 def hedge_cut(answer_at: float, calibration: Calibration) -> float:
@@ -79,11 +80,19 @@ def cuts(settings: Settings, embedding_model: str) -> Cuts:
     """The cuts of the settings, the calibration of the embedding model filling in unset ones."""
     _, calibration = calibration_for(embedding_model)
     answer_at = settings.answer_at if settings.answer_at is not None else calibration.answer_at
-    hedge_at = (
-        settings.hedge_at if settings.hedge_at is not None else hedge_cut(answer_at, calibration)
-    )
+    if settings.hedge_at is not None:
+        hedge_at = settings.hedge_at
+    elif calibration.hedge_at is not None and settings.answer_at is None:
+        hedge_at = calibration.hedge_at
+    else:
+        hedge_at = hedge_cut(answer_at, calibration)
     floor = settings.llm_floor if settings.llm_floor is not None else calibration.floor
-    return Cuts(hedge_at=min(hedge_at, answer_at), answer_at=answer_at, floor=floor)
+    return Cuts(
+        hedge_at=min(hedge_at, answer_at),
+        answer_at=answer_at,
+        floor=floor,
+        confidence=calibration.confidence,
+    )
 
 
 def date_reason(date_filter: tuple[dt.date | None, dt.date | None] | None) -> list[Reason]:
@@ -117,8 +126,13 @@ def reader_share(sentence_score: float, best_score: float) -> float:
     return round(min(1.0, max(0.0, sentence_score / best_score)), 4)
 
 
-def extractive_confidence(answerability: float, share: float) -> float:
-    return round(answerability * share, 4)
+def extractive_confidence(
+    answerability: float, share: float, model: Confidence | None = None
+) -> float:
+    """The fitted model's probability that the answer is right; without one, ``p`` x share."""
+    if model is None:
+        return round(answerability * share, 4)
+    return round(model.of(answerability, share), 4)
 
 
 def llm_confidence(citations: Sequence[Citation], unsupported: Sequence[str]) -> float:

@@ -13,18 +13,22 @@ A candidate chunk's score is a weighted sum of
   unknown, so they are neither favoured nor pushed out of reach; a corpus without dates (every
   candidate undated) is ranked on text alone.
 
-The weights (``Settings.rank_*``) were fitted on the earlier weeks of RealTimeQA dev only (questions
-dated up to 2022-07-15); see README "Retrieval". They encode general properties of news search,
-not any one data set's outlets or phrasing.
+The weights ship in ``ranking.json`` beside this module, fitted by ``benchmarks/fit_news.py`` on
+RealTimeQA's public weekly quizzes of the fit years (their search results as the archive) and
+reported on other years and on the dev set's later weeks; ``Settings.rank_*`` override them one
+by one. They encode general properties of news search (text match, headline, recency), not any
+one data set's outlets or phrasing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 from assistant.text import content_tokens
 
@@ -36,6 +40,31 @@ class RankWeights:
     title: float = 0.4
     recency: float = 0.8
     recency_days: float = 30.0
+
+
+@lru_cache(maxsize=1)
+def fitted_weights() -> RankWeights:
+    """The weights of ``ranking.json`` (see the module docstring)."""
+    text = resources.files("assistant.search").joinpath("ranking.json").read_text(encoding="utf-8")
+    return RankWeights(**json.loads(text)["weights"])
+
+
+def weights_of(
+    lexical: float | None = None,
+    dense: float | None = None,
+    title: float | None = None,
+    recency: float | None = None,
+    recency_days: float | None = None,
+) -> RankWeights:
+    """The fitted weights with the given ones (not None) in their place."""
+    fitted = fitted_weights()
+    return RankWeights(
+        lexical=fitted.lexical if lexical is None else lexical,
+        dense=fitted.dense if dense is None else dense,
+        title=fitted.title if title is None else title,
+        recency=fitted.recency if recency is None else recency,
+        recency_days=fitted.recency_days if recency_days is None else recency_days,
+    )
 
 
 @dataclass

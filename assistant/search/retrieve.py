@@ -20,7 +20,14 @@ from assistant.search.chroma import build_where
 from assistant.search.embeddings import Embedder
 from assistant.search.fresh import FreshVectors
 from assistant.search.lexical import ChunkFields, Filters, LexicalHit, LexicalIndex
-from assistant.search.ranking import Candidate, RankWeights, order, rrf, score_candidates
+from assistant.search.ranking import (
+    Candidate,
+    RankWeights,
+    order,
+    rrf,
+    score_candidates,
+    weights_of,
+)
 from assistant.search.store import ChunkStore, Hit
 from assistant.text import content_tokens
 
@@ -56,12 +63,8 @@ class Retriever:
     @property
     def weights(self) -> RankWeights:
         s = self.settings
-        return RankWeights(
-            lexical=s.rank_lexical,
-            dense=s.rank_dense,
-            title=s.rank_title,
-            recency=s.rank_recency,
-            recency_days=s.recency_days,
+        return weights_of(
+            s.rank_lexical, s.rank_dense, s.rank_title, s.rank_recency, s.recency_days
         )
 
     def search(

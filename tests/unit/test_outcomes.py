@@ -9,9 +9,10 @@ import re
 
 import pytest
 
+from assistant.answering import outcome
 from assistant.answering.answer import Answerer
-from assistant.answering.answerability import calibration_for
-from assistant.answering.outcome import cuts, hedge_cut
+from assistant.answering.answerability import Confidence, calibration_for
+from assistant.answering.outcome import cuts, extractive_confidence, hedge_cut
 from assistant.answering.refusal import asked_clause, missing_phrases, refusal_text
 from assistant.config import Settings
 from assistant.models import HEDGE_LEAD, Answer, Passage
@@ -36,8 +37,12 @@ def test_answer_keeps_refused_and_outcome_the_same() -> None:
 # --- the cuts -------------------------------------------------------------------------------
 
 
-def test_hedge_cut_is_one_piece_of_evidence_short_of_the_answer_cut() -> None:
-    _, calibration = calibration_for("all-MiniLM-L6-v2-int8")
+def test_hedge_cut_is_one_piece_of_evidence_short_of_the_answer_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, shipped = calibration_for("all-MiniLM-L6-v2-int8")
+    calibration = shipped.model_copy(update={"hedge_at": None})  # no fitted hedge cut
+    monkeypatch.setattr(outcome, "calibration_for", lambda _m: ("all-MiniLM-L6-v2", calibration))
     cut = cuts(Settings(_env_file=None), "all-MiniLM-L6-v2-int8")
     assert cut.answer_at == calibration.answer_at and cut.floor == calibration.floor
     logit = math.log(cut.answer_at / (1 - cut.answer_at)) - calibration.weights["rare"]
@@ -48,6 +53,25 @@ def test_hedge_cut_is_one_piece_of_evidence_short_of_the_answer_cut() -> None:
     assert cuts(Settings(_env_file=None, hedge_at=0.3), "x").hedge_at == 0.3
     both = cuts(Settings(_env_file=None, answer_at=0.2, hedge_at=0.5), "x")
     assert both.hedge_at == both.answer_at == 0.2
+
+
+def test_the_fitted_hedge_cut_and_confidence_model_are_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, shipped = calibration_for("all-MiniLM-L6-v2-int8")
+    model = Confidence(logit_p=1.0, share=2.0, bias=-1.5)
+    fitted = shipped.model_copy(update={"answer_at": 0.5, "hedge_at": 0.11, "confidence": model})
+    monkeypatch.setattr(outcome, "calibration_for", lambda _m: ("all-MiniLM-L6-v2", fitted))
+    cut = cuts(Settings(_env_file=None), "all-MiniLM-L6-v2-int8")
+    assert (cut.hedge_at, cut.answer_at, cut.confidence) == (0.11, 0.5, model)
+    # a hand-set answer cut: the fitted hedge cut belonged to the fitted answer cut
+    moved = cuts(Settings(_env_file=None, answer_at=0.8), "all-MiniLM-L6-v2-int8")
+    assert moved.hedge_at == hedge_cut(0.8, fitted) != 0.11
+    # the confidence is the fitted logistic model: sigmoid(-1.5 + logit(0.5) + 2 * 1.0)
+    assert extractive_confidence(0.5, 1.0, model) == round(1 / (1 + math.exp(-0.5)), 4)
+    assert extractive_confidence(0.9, 1.0, model) > extractive_confidence(0.5, 1.0, model)
+    assert extractive_confidence(0.5, 0.2, model) < extractive_confidence(0.5, 1.0, model)
+    assert extractive_confidence(0.5, 0.5, None) == 0.25  # without a model: p x share
 
 
 # --- extractive -----------------------------------------------------------------------------

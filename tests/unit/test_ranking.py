@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,7 @@ def test_undated_corpus_ranks_on_text_alone() -> None:
 
 
 def test_headline_words_count(make_assistant) -> None:
-    a = make_assistant(rank_recency=0.0, rank_dense=0.0)
+    a = make_assistant(rank_recency=0.0, rank_dense=0.0, rank_title=0.4)
     day = dt.date(2022, 6, 1)
     body = "Officials met on Monday and talked about the plan for the harbour and the bridge."
     a.ingest_articles(
@@ -177,3 +178,22 @@ def test_as_of_drops_later_articles_and_keeps_undated_ones(make_assistant) -> No
     # an explicit window still needs a date inside it
     ids = {p.article_id for p in a.search("valley flooded", k=5, until=asked)}
     assert ids == {"earlier"}
+
+
+def test_the_fitted_weights_ship_with_the_package_and_settings_override_them_one_by_one(
+    make_assistant,
+) -> None:
+    from importlib import resources
+
+    from assistant.search.ranking import fitted_weights, weights_of
+
+    shipped = json.loads(
+        resources.files("assistant.search").joinpath("ranking.json").read_text(encoding="utf-8")
+    )
+    fitted = fitted_weights()
+    assert vars(fitted) == {k: float(v) for k, v in shipped["weights"].items()}
+    assert shipped["fitted_on"]
+    assert weights_of() == fitted
+    assert weights_of(dense=0.0).dense == 0.0 and weights_of(dense=0.0).title == fitted.title
+    a = make_assistant(rank_title=0.0)
+    assert a.retriever.weights == weights_of(title=0.0)
