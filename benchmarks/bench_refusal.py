@@ -40,7 +40,9 @@ import numpy as np
 from benchmarks.common import table, write_result
 
 SPLIT = "2022-07-15"
-CALIBRATION = Path(__file__).resolve().parent.parent / "assistant" / "answering" / "calibration.json"
+CALIBRATION = (
+    Path(__file__).resolve().parent.parent / "assistant" / "answering" / "calibration.json"
+)
 
 
 def _norm(text: str) -> str:
@@ -173,7 +175,9 @@ def main() -> None:
     ap.add_argument("--rt-store", type=Path, required=True, help="Store with the RealTimeQA corpus")
     ap.add_argument("--squad", type=Path, required=True, help="Folder with squad2-dev")
     ap.add_argument("--sq-store", type=Path, required=True, help="Store with the squad2 corpus")
-    ap.add_argument("--fit", action="store_true", help="Fit and write assistant/answering/calibration.json")
+    ap.add_argument(
+        "--fit", action="store_true", help="Fit and write assistant/answering/calibration.json"
+    )
     ap.add_argument("--family", default="all-MiniLM-L6-v2", help="Embedding family being fitted")
     args = ap.parse_args()
 
