@@ -15,7 +15,7 @@ held-out weeks (2022-08-26 to 2022-11-11) are not in ``--data`` (the converter n
 and questions of the dev set (``in_dev``) are never fitted on: the dev set's later weeks are a
 report set.
 
-Steps (each cached in ``--work`` as JSON lines, so a refit never re-asks):
+Steps (each cached in ``--work``, so a refit never re-asks):
 
 1. **Ranking.** Every question of every year is searched once with the shipped weights and the
    candidates the news score sees are kept (BM25, cosine, headline, date). The weights of
@@ -23,28 +23,36 @@ Steps (each cached in ``--work`` as JSON lines, so a refit never re-asks):
    grid, maximising article-level MRR@10 (relevant: the question's results that contain an
    accepted answer). Hit@5 / MRR@10 of the real retriever are reported per year with the old and
    the new weights.
-2. **Cases.** With the new weights, every question is asked three times (extractive, every cut at
-   0, so the reader always answers): *as is* (answerable when one of its results in the archive
-   contains an accepted answer), *off-corpus* (its results and every article containing an
-   answer left out) and *other week* (searched only among the articles of a week half a year
-   away, articles containing an answer left out): the two ways issue 12 made "the articles don't
-   say". Each case keeps the answerability signals, the reader's share, whether a short answer
-   was found, the question's names no passage mentions, and whether the answer text contains an
-   accepted answer (the eval's ``contained``). The fit halves of the dev sets (RealTimeQA dev
-   off-corpus and SQuAD 2.0 near-miss, ``benchmarks.bench_refusal``) join the training rows.
-3. **Fit.** A logistic answerability model on all training rows (balanced classes), per
-   embedding family and without the cosine (the ``lexical`` family). ``hedge_at``: the highest
-   cut at which at most 5% of the answerable fit questions are refused. ``answer_at``: the lowest
+2. **Short answers.** With the new weights, the reader ranks the sentences of the passages of
+   every answerable question once (features kept); the short-answer and sentence weights of
+   :mod:`assistant.answering.reader` are fitted by coordinate search on the fit years and the
+   SQuAD 2.0 dev fit half (crc32 even), maximising the share of short answers that hold an
+   accepted answer.
+3. **Cases.** With the new weights and reader, every question is asked three times
+   (extractive, every cut at 0, so the reader always answers): *as is* (answerable when one of
+   its results in the archive contains an accepted answer), *off-corpus* (its results and every
+   article containing an answer left out) and *other week* (searched only among the articles of a
+   week half a year away, articles containing an answer left out): the two ways issue 12 made
+   "the articles don't say". Each case keeps the answerability signals, the reader's share,
+   whether a short answer was found, whether a name of the question is in no passage, and whether
+   the answer text contains an accepted answer (the eval's ``contained``). The fit halves of the
+   dev sets (RealTimeQA dev off-corpus and SQuAD 2.0 near-miss, ``benchmarks.bench_refusal``)
+   join the training rows.
+4. **Fit.** A logistic answerability model on all training rows (balanced classes), per
+   embedding family and without the cosine (the ``lexical`` family). ``answer_at``: the lowest
    cut at which at least 60% of the answers to answerable fit questions contain the answer (when
    none does: the cut with the best such share among cuts answering at least 10% of them).
-   ``floor`` (LLM mode): the highest cut keeping 99% of the answerable fit questions. The
-   confidence model is a logistic regression of ``contained`` on logit(answerability) and the
-   reader's share over the answers of the fit years.
-4. **Report.** Per year and set, with the outcome rule of :mod:`assistant.answering.outcome`
+   ``hedge_at``: the highest cut up to ``answer_at`` at which at most 5% of the answerable fit
+   questions are refused (when the band's own rule already refuses more, at most 2 points more
+   than it). ``floor`` (LLM mode): the highest cut keeping 99% of the answerable fit questions.
+   The confidence model is a logistic regression of ``contained`` on logit(answerability) and
+   the reader's share over the answers of the fit years.
+5. **Report.** Per year and set, with the outcome rule of :mod:`assistant.answering.outcome`
    applied to the cached cases: outcome shares, answerable refused, answers right, off-corpus
-   refused, near-miss balanced accuracy, expected calibration error (10 bins).
+   refused, expected calibration error (10 bins); the dev sets' rows by the cuts alone.
 
-``--write`` writes assistant/search/ranking.json and assistant/answering/calibration.json;
+``--write`` writes assistant/search/ranking.json, assistant/answering/reader.json and
+assistant/answering/calibration.json;
 without it the stored ones are measured. Results: benchmarks/results/fit_news.json.
 """
 
@@ -303,6 +311,108 @@ def dev_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     return collect(ns)
 
 
+# --- 2b. the short-answer selector -----------------------------------------------------------
+
+READER = ROOT / "assistant" / "answering" / "reader.json"
+SHORT_GRID = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6)
+SENTENCE_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6)
+
+
+def reader_cases(assistant: Any, questions: Sequence[dict[str, Any]], label: str) -> list[Any]:
+    """(question, accepted answers, the reader's ranked sentences) of each question as is."""
+    from assistant.answering.reader import rank_sentences
+
+    out = []
+    started = time.perf_counter()
+    for i, q in enumerate(questions, start=1):
+        day = dt.date.fromisoformat(q["date"]) if q.get("date") else None
+        got = assistant.retrieve(q["question"], as_of=day)
+        ranked = rank_sentences(got.standalone, got.passages, assistant.answerer.embedder)
+        out.append((got.standalone, list(q["answer"]), ranked))
+        progress(f"reader {label}", i, len(questions), started)
+    return out
+
+
+def cached_pickle(path: Path, make: Callable[[], list[Any]]) -> list[Any]:
+    import pickle
+
+    if path.exists():
+        with path.open("rb") as fh:
+            return list(pickle.load(fh))
+    rows = make()
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(rows, fh)
+    tmp.replace(path)
+    return rows
+
+
+def short_right(cases: Sequence[Any], params: dict[str, Any]) -> float:
+    """Share of cases whose short answer holds an accepted answer, with the reader's weights set
+    to ``params`` (the sentences re-scored from their features and re-ordered)."""
+    from assistant.answering import reader
+    from assistant.evaluation.metrics import contained
+
+    saved = {name: getattr(reader, name) for name in _reader_names()}
+    try:
+        for name, value in _reader_values(params).items():
+            setattr(reader, name, value)
+        right = 0
+        for question, answers, ranked in cases:
+            for sent in ranked:
+                f = sent.features
+                sent.score = (reader.W_TERMS * f["terms"] + reader.W_CONTEXT * f["context"]
+                              + reader.W_COSINE * f["cosine"] + reader.W_TYPED * f["typed"]
+                              + reader.W_RANK * f["rank"])  # fmt: skip
+            order = sorted(ranked, key=lambda x: -x.score)
+            short = reader.short_answer(question, order)
+            right += bool(short is not None and contained(short.text, answers))
+        return right / len(cases) if cases else 0.0
+    finally:
+        for name, value in saved.items():
+            setattr(reader, name, value)
+
+
+def _reader_names() -> list[str]:
+    return ["W_TERMS", "W_CONTEXT", "W_COSINE", "W_TYPED", "W_RANK",
+            "S_NEAR", "S_PRIOR", "S_EDGE", "S_NAMED", "S_FOCUS", "S_CONFLICT"]  # fmt: skip
+
+
+def _reader_values(params: dict[str, Any]) -> dict[str, float]:
+    s, t = params["sentence"], params["short"]
+    return {
+        "W_TERMS": s["terms"], "W_CONTEXT": s["context"], "W_COSINE": s["cosine"],
+        "W_TYPED": s["typed"], "W_RANK": s["rank"], "S_NEAR": t["near"], "S_PRIOR": t["prior"],
+        "S_EDGE": t["edge"], "S_NAMED": t["named"], "S_FOCUS": t["focus"],
+        "S_CONFLICT": t["conflict"],
+    }  # fmt: skip
+
+
+def fit_reader(cases: Sequence[Any], start: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """Coordinate search over the short-answer and sentence weights, by short answers right."""
+    import copy
+
+    best = copy.deepcopy(start)
+    best_score = short_right(cases, best)
+    trace = [{"params": copy.deepcopy(best), "short right": round(best_score, 4)}]
+    for _round in range(2):
+        moved = False
+        for group, grid in (("short", SHORT_GRID), ("sentence", SENTENCE_GRID)):
+            for name in list(best[group]):
+                for value in grid:
+                    trial = copy.deepcopy(best)
+                    trial[group][name] = value
+                    score = short_right(cases, trial)
+                    if score > best_score + 1e-3:  # at least one question in a thousand
+                        best, best_score, moved = trial, score, True
+                        trace.append({"params": copy.deepcopy(best),
+                                      "short right": round(best_score, 4)})  # fmt: skip
+            print(f"  reader fit: {best_score:.3f} after {group}", flush=True)
+        if not moved:
+            break
+    return best, trace
+
+
 # --- 3. fit ----------------------------------------------------------------------------------
 
 
@@ -357,14 +467,20 @@ def choose_cuts(rows: Sequence[dict[str, Any]], p: np.ndarray) -> dict[str, floa
             answer_at = t
             break
     answer_at = answer_at if answer_at is not None else best[1]
+
     # hedge_at: the highest cut (up to answer_at) refusing at most 5% of the answerable questions
+    # -- or, when the rule of the band alone refuses more (no candidate, a name no passage
+    # mentions), at most 2 points more than that rule alone
+    def refused_at(t: float) -> float:
+        return float(np.mean([outcome(pa[j], rows[i], t, answer_at) == "refused"
+                              for j, i in enumerate(ans)]))  # fmt: skip
+
+    cap = max(ANSWERABLE_REFUSED, refused_at(0.0) + 0.02)
     hedge_at = grid[0]
     for t in grid:
         if t > answer_at:
             break
-        refused = np.mean([outcome(pa[j], rows[i], t, answer_at) == "refused"
-                           for j, i in enumerate(ans)])  # fmt: skip
-        if refused <= ANSWERABLE_REFUSED:
+        if refused_at(t) <= cap:
             hedge_at = t
     return {"answer_at": answer_at, "hedge_at": hedge_at, "floor": floor}
 
@@ -534,7 +650,63 @@ def main() -> None:
             "new hit@5": after["hit@5"], "new mrr@10": after["mrr@10"]})  # fmt: skip
     print(table(ranking_results, list(ranking_results[0])))
 
-    # 2. cases, with the new weights
+    # 2. the short-answer selector, on the answerable questions, with the new weights
+    import zlib
+
+    from assistant.answering import reader
+
+    old_reader = json.loads(READER.read_text(encoding="utf-8"))
+    read = {
+        y: cached_pickle(
+            args.work / f"reader-{y}-{new_tag}.pkl",
+            lambda y=y: reader_cases(
+                open_assistant(args.stores / str(y)),
+                [q for q in questions[y] if q.get("answer_in_results")],
+                str(y),
+            ),
+        )
+        for y in years
+    }
+    squad = [q for q in read_jsonl(args.squad / "questions.jsonl") if q.get("answerable", True)]
+    sq_cases = cached_pickle(
+        args.work / f"reader-squad-{new_tag}.pkl",
+        lambda: reader_cases(open_assistant(args.sq_store), squad, "squad"),
+    )
+    sq_fit = [
+        c for c, q in zip(sq_cases, squad, strict=True) if zlib.crc32(q["id"].encode()) % 2 == 0
+    ]
+    sq_report = [
+        c for c, q in zip(sq_cases, squad, strict=True) if zlib.crc32(q["id"].encode()) % 2
+    ]
+    reader_fit = [c for y in args.fit_years for c in read[y]] + sq_fit
+    if args.write:
+        new_reader, reader_trace = fit_reader(reader_fit, old_reader)
+        new_reader["fitted_on"] = (
+            f"RealTimeQA public quizzes {', '.join(map(str, args.fit_years))} (answerable "
+            f"questions) + SQuAD 2.0 dev fit half (crc32 even): {len(reader_fit)} questions, "
+            "short answers holding an accepted answer (benchmarks/fit_news.py)"
+        )
+        READER.write_text(json.dumps(new_reader, indent=2) + "\n", encoding="utf-8")
+        for name, value in _reader_values(new_reader).items():
+            setattr(reader, name, value)
+    else:
+        new_reader, reader_trace = old_reader, []
+    reader_results = []
+    for name, cases in [*((f"public {y}", read[y]) for y in years),
+                        ("squad fit", sq_fit), ("squad report", sq_report)]:  # fmt: skip
+        half = (
+            "report"
+            if name == "squad report"
+            or (name.startswith("public") and int(name.split()[1]) not in args.fit_years)
+            else "fit"
+        )
+        reader_results.append({"set": name, "half": half, "n": len(cases),
+                               "old short right": round(short_right(cases, old_reader), 3),
+                               "new short right": round(short_right(cases, new_reader), 3)})  # fmt: skip
+    print(table(reader_results, list(reader_results[0])))
+    new_tag += "-r" + format(zlib.crc32(json.dumps(_reader_values(new_reader)).encode()), "x")
+
+    # 3. cases, with the new weights and reader
     case = {}
     for y in years:
         texts = article_texts(args.data, y)
@@ -547,7 +719,7 @@ def main() -> None:
         )  # fmt: skip
     dev = cached(args.work / f"dev-{new_tag}.jsonl", lambda: dev_rows(args))
 
-    # 3. fit
+    # 4. fit
     from assistant.answering.answerability import FEATURES, LEXICAL_MODEL
 
     table_ = json.loads(CALIBRATION.read_text(encoding="utf-8"))
@@ -577,7 +749,7 @@ def main() -> None:
         print(f"written {CALIBRATION} and {RANKING}")
     calibration = table_[args.family]
 
-    # 4. report
+    # 5. report
     results = []
     for y in years:
         half = "fit" if y in args.fit_years else "report"
@@ -591,6 +763,8 @@ def main() -> None:
         "fit_years": args.fit_years, "report_years": args.report_years,
         "ranking": {"old": vars(old), "new": vars(new), "trace": trace,
                     "results": ranking_results},
+        "reader": {"old": old_reader, "new": new_reader, "trace": reader_trace,
+                   "results": reader_results},
         "calibration": calibration, "results": results, "dev": devs,
         "questions": {y: len(qs) for y, qs in questions.items()},
     })  # fmt: skip

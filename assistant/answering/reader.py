@@ -23,9 +23,11 @@ Offsets: ``ScoredSentence.start/end`` index ``passage.text``; ``ShortAnswer.star
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 
@@ -75,23 +77,28 @@ __all__ = [
     "typed_phrases",
 ]
 
-# Weights of the sentence score, fitted on the fit halves (see benchmarks/bench_reader.py).
-W_TERMS = 0.45  # IDF-weighted share of the question's terms in the sentence
-W_CONTEXT = 0.30  # ... in the sentence, its neighbours and its passage's title
-W_COSINE = 0.35  # cosine(question, sentence) with the bundled embedder
-W_TYPED = 0.05  # the sentence holds a phrase of the asked-for type not in the question
-W_RANK = 0.10  # retrieval rank of the passage: W_RANK / (1 + rank)
+# The reader's weights ship in reader.json beside this module (benchmarks/fit_news.py refits the
+# short-answer weights; the sentence weights were fitted by benchmarks/bench_reader.py).
+_FITTED = json.loads(
+    resources.files("assistant.answering").joinpath("reader.json").read_text(encoding="utf-8")
+)
+# Sentence score: the weighted features below.
+W_TERMS: float = _FITTED["sentence"]["terms"]  # IDF-weighted share of the question's terms
+W_CONTEXT: float = _FITTED["sentence"]["context"]  # ... with its neighbours and the headline
+W_COSINE: float = _FITTED["sentence"]["cosine"]  # cosine(question, sentence), bundled embedder
+W_TYPED: float = _FITTED["sentence"]["typed"]  # a phrase of the asked-for type not in the question
+W_RANK: float = _FITTED["sentence"]["rank"]  # retrieval rank of the passage: W_RANK / (1 + rank)
 # A second sentence is quoted only when it scores at least this share of the first.
-SECOND_SHARE = 0.75
+SECOND_SHARE: float = _FITTED["second_share"]
 # Short answer score: sentence score (relative to the best) + S_NEAR * nearness to the question's
 # terms (IDF-weighted, see closeness) + S_PRIOR * (a span of a few words for "other", a
 # person-like name for "who", a number of the counted thing for "how many") + the terms below.
-S_NEAR = 0.3
-S_PRIOR = 0.2
-S_EDGE = 0.2  # the question's terms are all on one side of the phrase
-S_NAMED = 0.2  # a capitalised candidate for "what/which NOUN" questions
-S_FOCUS = 0.2  # the candidate holds the noun of "which NOUN" ("Southwest Airlines")
-S_CONFLICT = 0.3  # a name the passages give a title naming another country or body
+S_NEAR: float = _FITTED["short"]["near"]
+S_PRIOR: float = _FITTED["short"]["prior"]
+S_EDGE: float = _FITTED["short"]["edge"]  # the question's terms are all on one side of the phrase
+S_NAMED: float = _FITTED["short"]["named"]  # a capitalised candidate for "what/which NOUN"
+S_FOCUS: float = _FITTED["short"]["focus"]  # holds the noun of "which NOUN" ("Southwest Airlines")
+S_CONFLICT: float = _FITTED["short"]["conflict"]  # a name titled for another country or body
 TOP_SENTENCES = 5
 
 

@@ -71,3 +71,19 @@ def test_calibration_error() -> None:
     assert ece([], []) is None
     assert ece([0.25] * 4, [True, False, False, False]) == 0.0
     assert ece([0.9] * 10, [True] * 5 + [False] * 5) == 0.4
+
+
+def test_the_reader_weights_ship_with_the_package() -> None:
+    from importlib import resources
+
+    from assistant.answering import reader
+    from benchmarks.fit_news import _reader_values
+
+    shipped = json.loads(
+        resources.files("assistant.answering").joinpath("reader.json").read_text(encoding="utf-8")
+    )
+    assert shipped["fitted_on"]
+    assert {name: getattr(reader, name) for name in _reader_values(shipped)} == _reader_values(
+        shipped
+    )
+    assert reader.SECOND_SHARE == shipped["second_share"]
