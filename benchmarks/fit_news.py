@@ -27,7 +27,7 @@ Steps (each cached in ``--work``, so a refit never re-asks):
    every answerable question once (features kept); the short-answer and sentence weights of
    :mod:`assistant.answering.reader` are fitted by coordinate search on the fit years and the
    SQuAD 2.0 dev fit half (crc32 even), maximising the share of short answers that hold an
-   accepted answer.
+   accepted answer; two rules the behaviour tests pin are not moved (:data:`FIXED`).
 3. **Cases.** With the new weights and reader, every question is asked three times
    (extractive, every cut at 0, so the reader always answers): *as is* (answerable when one of
    its results in the archive contains an accepted answer), *off-corpus* (its results and every
@@ -315,6 +315,11 @@ def dev_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 READER = ROOT / "assistant" / "answering" / "reader.json"
 SHORT_GRID = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6)
+# Rules the reader's behaviour tests pin (tests/unit/test_reader.py, test_seed_answers.py: a name
+# the passages title for another country is not the answer; "who ... whom" quotes the sentence
+# that relates the two): the quizzes rarely exercise them, and a search that moved them broke
+# those tests, so they are kept as they are and the search moves the other weights.
+FIXED = {("short", "conflict"), ("short", "prior")}
 SENTENCE_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6)
 
 
@@ -399,6 +404,8 @@ def fit_reader(cases: Sequence[Any], start: dict[str, Any]) -> tuple[dict[str, A
         moved = False
         for group, grid in (("short", SHORT_GRID), ("sentence", SENTENCE_GRID)):
             for name in list(best[group]):
+                if (group, name) in FIXED:
+                    continue
                 for value in grid:
                     trial = copy.deepcopy(best)
                     trial[group][name] = value

@@ -86,4 +86,24 @@ def test_the_reader_weights_ship_with_the_package() -> None:
     assert {name: getattr(reader, name) for name in _reader_values(shipped)} == _reader_values(
         shipped
     )
-    assert reader.SECOND_SHARE == shipped["second_share"]
+    assert shipped["second_share"] == reader.SECOND_SHARE
+
+
+def test_the_reader_search_leaves_the_pinned_rules_alone(monkeypatch) -> None:
+    import benchmarks.fit_news as fit
+
+    calls: list[dict[str, object]] = []
+
+    def score(_cases: object, params: dict[str, dict[str, float]]) -> float:
+        calls.append(params)
+        return sum(params["short"].values()) + sum(params["sentence"].values())  # more is better
+
+    monkeypatch.setattr(fit, "short_right", score)
+    start = json.loads(
+        (Path(fit.__file__).parent.parent / "assistant/answering/reader.json").read_text()
+    )
+    best, _ = fit.fit_reader([], start)
+    for group, name in fit.FIXED:
+        assert best[group][name] == start[group][name]
+        assert all(c[group][name] == start[group][name] for c in calls)  # type: ignore[index]
+    assert best["short"]["near"] == max(fit.SHORT_GRID)  # the others do move
