@@ -6,10 +6,12 @@ working directory; the OpenAI key is also read from the usual ``OPENAI_API_KEY``
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __version__ = "0.1.0"  # `assistant.__version__`; the same as in pyproject.toml
 
@@ -174,6 +176,48 @@ class Settings(BaseSettings):
         default=f"news-assistant/{__version__} (+https://pypi.org/project/news-assistant/)",
         description="User-Agent of every request; robots.txt rules for 'news-assistant' apply.",
     )
+    fetch_public_only: bool = Field(
+        default=False,
+        description="Fetch from public internet addresses only: a URL, redirect hop or feed item "
+        "whose host is (or resolves to) a loopback, private, link-local, multicast, reserved or "
+        "unspecified address is not fetched (one failure line each; the rest of the batch goes "
+        "on). Every connection is checked as it is made. `assistant serve` turns this on for "
+        "the URLs its clients send unless ASSISTANT_API_ALLOW_PRIVATE_URLS is set.",
+    )
+    fetch_trusted_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR, comma-separated) that public-only fetching "
+        "may reach all the same, e.g. an intranet news server: '10.0.5.0/24,192.168.1.7'.",
+    )
+
+    # --- serving other tools: `assistant serve` (HTTP API) and `assistant mcp` (assistant/api/) ---
+    # Without a key the servers listen on loopback only. Keys are never logged or written:
+    # public_dict() shows SecretStr values masked.
+    api_host: str = Field(default="127.0.0.1", description="Address `assistant serve` binds to.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of `assistant serve`.")
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="API keys, comma-separated: 'rw:KEY' may read and ingest/delete, 'ro:KEY' may "
+        "only read (ask, search, timeline, stats, articles); a bare KEY is read-write. Sent as "
+        "'Authorization: Bearer KEY' (what OpenAI clients send) or 'X-API-Key: KEY'.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="File of SHA-256-hashed keys, one a line: 'rw:<hex digest>' or "
+        "'ro:<hex digest>' (a bare digest is read-write; '#' starts a comment).",
+    )
+    api_max_body: int = Field(
+        default=10_000_000, ge=1024, description="Largest request body in bytes (larger: 413)."
+    )
+    api_max_concurrent: int = Field(
+        default=16, ge=1, description="Requests handled at once; more are refused with 429."
+    )
+    api_allow_private_urls: bool = Field(
+        default=False,
+        description="Let URL ingest through the API fetch private, loopback and link-local "
+        "addresses, also through redirects and feed items (only on a trusted network; the CLI "
+        "may unless ASSISTANT_FETCH_PUBLIC_ONLY is set).",
+    )
 
     @field_validator("embeddings")
     @classmethod
@@ -181,6 +225,24 @@ class Settings(BaseSettings):
         if value != "local" and not (value.startswith("openai:") and len(value) > len("openai:")):
             msg = f"ASSISTANT_EMBEDDINGS must be 'local' or 'openai:<model>', not {value!r}"
             raise ValueError(msg)
+        return value
+
+    @field_validator("fetch_trusted_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            value = [str(part).strip() for part in value]
+            for part in value:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    msg = (
+                        "ASSISTANT_FETCH_TRUSTED_NETWORKS must be addresses or networks such as "
+                        f"10.0.5.0/24, comma-separated; {part!r} is neither"
+                    )
+                    raise ValueError(msg) from None
         return value
 
     @field_validator("embed_backend")

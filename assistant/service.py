@@ -19,6 +19,7 @@ from typing_extensions import Unpack
 
 from assistant.config import Settings
 from assistant.errors import EmptyStoreError, UsageError
+from assistant.ingest.addresses import AddressPolicy, NotPublicError, UnresolvableHostError
 from assistant.ingest.pipeline import IngestRun, ProgressFn, read_inputs, write_lock
 from assistant.models import (
     Answer,
@@ -48,9 +49,12 @@ if TYPE_CHECKING:
 
 # strip_markers: for scoring answers against gold text (evaluation); same_page_key: whether two
 # article ids name one page (evaluation, with ingest's URL normalisation); ui_app_path: the chat's
-# Streamlit script, wherever the package is installed (CLI). Re-exported for the front doors.
+# Streamlit script, wherever the package is installed (CLI); AddressPolicy and its errors: the
+# one check of the addresses a URL points to (the API refuses a private URL before fetching).
+# Re-exported for the front doors.
 __all__ = ["SEARCH_MODES", "Assistant", "ProgressFn", "Retrieved", "clean_question"]
 __all__ += ["same_page_key", "strip_markers", "ui_app_path"]
+__all__ += ["AddressPolicy", "NotPublicError", "UnresolvableHostError"]
 
 Day = dt.date | None
 SEARCH_MODES: tuple[str, ...] = tuple(MODES)
@@ -130,13 +134,21 @@ class Assistant:
         stop: threading.Event | None = None,
         *,
         content_ids: bool = False,
+        public_only: bool | None = None,
     ) -> IngestReport:
         """Load files/folders/URLs and index them; bad inputs are reported, the rest lands.
         ``stop`` (set e.g. on Ctrl-C) ends reading URLs between two items; what was read lands.
         ``content_ids``: a file without an id or url of its own is named by its content, not
-        its path (uploads, whose temporary paths mean nothing)."""
+        its path (uploads, whose temporary paths mean nothing). ``public_only``: fetch from
+        public addresses only — each URL, every redirect hop and every feed item; one that
+        points to a private address is a failure (None: ``settings.fetch_public_only``)."""
         with read_inputs(
-            paths, self.settings, self.store.stored_whole, stop, content_ids=content_ids
+            paths,
+            self.settings,
+            self.store.stored_whole,
+            stop,
+            content_ids=content_ids,
+            public_only=public_only,
         ) as (articles, finish):
             report = self.ingest_articles(articles, progress)
             finish(report)
@@ -296,3 +308,8 @@ class Assistant:
 
         seconds = parse_every(every) if isinstance(every, str) else float(every)
         return run_watch(self, Path(feeds_file), seconds, max_polls, out=out, err=err)
+
+    def article(self, article_id: str) -> Article | None:
+        """The stored article ``article_id`` (None when there is none), rebuilt from its chunks
+        (:meth:`~assistant.search.store.ChunkStore.article`)."""
+        return self.store.article(article_id)

@@ -1,5 +1,8 @@
 """A real HTTP server on 127.0.0.1 serving news pages and feeds, good and bad, for fetch tests.
 
+``NewsServer(host)`` listens on another loopback address (127.0.0.2, say) for tests that need
+two hosts, e.g. one a public-only fetcher is told to trust and one it must not reach.
+
 ``NewsServer`` runs ``http.server`` in a thread; routes are plain data (status, headers, body,
 delay) that a test may change between polls; every request is logged (path, headers).
 Run as ``python -m tests.newsserver PORT_FILE`` it serves the default site until killed.
@@ -79,7 +82,7 @@ def story(topic: str, n: int = 5) -> list[str]:
 
 
 class NewsServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -116,9 +119,9 @@ class NewsServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.base = f"http://{host}:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> NewsServer:
@@ -139,8 +142,8 @@ class NewsServer:
 
 
 @contextlib.contextmanager
-def news_server() -> Iterator[NewsServer]:
-    server = NewsServer().start()
+def news_server(host: str = "127.0.0.1") -> Iterator[NewsServer]:
+    server = NewsServer(host).start()
     try:
         yield server
     finally:

@@ -345,6 +345,44 @@ def ui(
     raise typer.Exit(subprocess.call(cmd))
 
 
+# --- serving other tools (assistant.api) -------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default ASSISTANT_API_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default ASSISTANT_API_PORT, 8000).")
+    ] = None,
+) -> None:
+    """Serve the assistant over HTTP: a JSON API and OpenAI-compatible chat (docs at /docs)."""
+    from assistant.api.server import serve as run
+    from assistant.config import Settings
+
+    run(Settings(), host, port, cli_state["debug"], say=lambda line: err.print(escape(line)))
+
+
+@app.command("mcp")
+@handle_errors
+def mcp_server(
+    http: Annotated[
+        bool, typer.Option("--http", help="Streamable HTTP at /mcp instead of stdio.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to bind with --http.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port with --http.")] = 8001,
+) -> None:
+    """Serve search_news, ask_news and timeline to MCP clients (stdio unless --http)."""
+    from assistant.api.server import serve_mcp
+    from assistant.config import Settings
+
+    serve_mcp(
+        Settings(), http, host, port, cli_state["debug"], say=lambda line: err.print(escape(line))
+    )
+
+
 def _register_eval() -> None:
     try:
         from assistant.evaluation.command import eval_command

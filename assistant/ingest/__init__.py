@@ -2,7 +2,8 @@
 
 The first stage. ``loaders`` (with ``records``, ``web``, ``decoding`` and ``metadata``) read
 every input format into :class:`~assistant.models.Article` objects, one clear failure per bad
-file or line; ``fetch`` and ``remote`` fetch pages and feeds politely; ``chunking`` cuts an
+file or line; ``fetch`` and ``remote`` fetch pages and feeds politely (``addresses`` and
+``transport``: from public addresses only, when asked); ``chunking`` cuts an
 article into overlapping chunks of whole sentences whose offsets map back to the text;
 ``pipeline`` writes a stream of articles in batches (stable ids, conflicts between inputs,
 migration of old ids, each distinct text embedded once) through the store it is handed, under

@@ -9,6 +9,14 @@ the ETag / Last-Modified of each URL are kept in ``settings.feeds_dir`` so askin
 unchanged feed costs one 304 answer. Validators are staged and written only by ``commit()`` —
 the caller commits once what was fetched is safely stored.
 
+Public addresses only (``public_only``, default ``settings.fetch_public_only``; the API's
+ingest turns it on): every hop's host is resolved and checked before its request, and every
+connection is checked again as it is made (:class:`PublicOnlyTransport`: the host is resolved
+there, every address checked with :mod:`assistant.ingest.addresses`, and exactly the checked
+addresses connected to), so neither a redirect nor a feed's item link nor a DNS answer that
+changes in between (DNS rebinding) reaches a private address. A refused URL is a
+:class:`RefusedError` with a one-line reason.
+
 Problems raise :class:`FetchError` with a one-line reason; nothing here knows about articles.
 """
 
@@ -30,6 +38,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from assistant.config import Settings
 from assistant.errors import LoaderError
+from assistant.ingest.addresses import AddressPolicy, NotPublicError, UnresolvableHostError
+from assistant.ingest.transport import PublicOnlyTransport
 
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -42,6 +52,10 @@ ROBOTS_TOKEN = "news-assistant"  # the product token robots.txt groups are match
 
 class FetchError(LoaderError):
     """A URL could not be fetched; the message is the one-line reason."""
+
+
+class RefusedError(FetchError):
+    """Not fetched: public-only fetching, and the URL (or a hop) points to a private address."""
 
 
 class _Retryable(Exception):
@@ -119,11 +133,20 @@ class Validators:
 
 
 class Fetcher:
-    """GET with robots.txt, timeouts, size cap, redirect limit, retries and conditional GET."""
+    """GET with robots.txt, timeouts, size cap, redirect limit, retries and conditional GET;
+    with ``public_only``, from public addresses only (an injected ``client`` keeps its own
+    transport: then only the check before each hop applies)."""
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.Client | None = None,
+        public_only: bool | None = None,
+    ) -> None:
         self.settings = settings
         self._client = client
+        public = settings.fetch_public_only if public_only is None else public_only
+        self.policy = AddressPolicy.from_settings(settings) if public else None
         self._robots: dict[str, robotparser.RobotFileParser | str] = {}
         self.validators = Validators(settings.feeds_dir / "validators.json")
         self.bytes_read = 0
@@ -137,6 +160,7 @@ class Fetcher:
                 timeout=httpx.Timeout(t, connect=t, pool=t),
                 follow_redirects=False,  # followed here, so robots.txt is checked at every hop
                 headers={"User-Agent": self.settings.user_agent},
+                transport=PublicOnlyTransport(self.policy) if self.policy else None,
             )
         return self._client
 
@@ -160,7 +184,8 @@ class Fetcher:
             if known.get("last_modified"):
                 headers["If-Modified-Since"] = str(known["last_modified"])
         current = url
-        for _hop in range(self.settings.fetch_max_redirects + 1):
+        for hop in range(self.settings.fetch_max_redirects + 1):
+            self._check_address(current, redirected=hop > 0)
             self._check_robots(current)
             response = self._with_retries(current, headers)
             if response.status_code in (301, 302, 303, 307, 308):
@@ -270,6 +295,8 @@ class Fetcher:
                             raise FetchError(msg)
                 self.bytes_read += len(body)
                 return _Response(status, response.reason_phrase, response.headers, bytes(body))
+        except NotPublicError as exc:  # the connection itself was refused
+            raise RefusedError(f"not fetched: {exc}") from None
         except httpx.TimeoutException:
             msg = f"timed out (no answer within {self.settings.fetch_timeout:g}s)"
             raise FetchError(msg) from None
@@ -278,6 +305,28 @@ class Fetcher:
         except httpx.HTTPError as exc:
             msg = f"request failed ({type(exc).__name__}: {_short(exc)})"
             raise FetchError(msg) from None
+
+    # --- public addresses only ----------------------------------------------------------------
+
+    def _check_address(self, url: str, redirected: bool) -> None:
+        """With public-only fetching, refuse ``url`` when its host is or resolves to an address
+        that is not public (a host that does not resolve fails when it is requested)."""
+        if self.policy is None:
+            return
+        parts = urlsplit(url)
+        if not parts.hostname:
+            return  # not an http(s) URL: _check_robots says so
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        try:
+            self.policy.check(parts.hostname, port)
+        except UnresolvableHostError:
+            return
+        except NotPublicError as exc:
+            where = f"it redirects to {url[:100]}, which points" if redirected else "it points"
+            raise RefusedError(f"not fetched: {where} to {exc.why}") from None
 
     # --- robots.txt ---------------------------------------------------------------------------
 
@@ -305,6 +354,8 @@ class Fetcher:
             if exc.reason.startswith("connection failed"):
                 return exc.reason
             return f"robots.txt answered {exc.reason}: nothing fetched from {origin}"
+        except RefusedError as exc:
+            return str(exc)
         except FetchError as exc:
             return f"robots.txt could not be read ({exc}): nothing fetched from {origin}"
         if response.status_code == 200:

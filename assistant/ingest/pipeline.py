@@ -121,12 +121,15 @@ def read_inputs(
     stop: threading.Event | None = None,
     *,
     content_ids: bool = False,
+    public_only: bool | None = None,
 ) -> Iterator[tuple[Iterable[Article | Failure], Callable[[IngestReport], None]]]:
     """The articles of ``paths`` and a ``finish(report)`` to call once they are stored.
 
     URLs are fetched (``stored`` names the articles already stored whole, which are not fetched
     again); ``finish`` keeps the feeds' HTTP validators only then, and adds what the URL reader
-    counted to the report. ``stop`` ends reading URLs between two items.
+    counted to the report. ``stop`` ends reading URLs between two items. ``public_only``: every
+    connection (each URL, redirect hop and feed item) to public addresses only (None: the
+    setting ``fetch_public_only``).
     """
     if not any(is_url(p) for p in paths):
         yield iter_articles(paths, content_ids=content_ids), lambda report: None
@@ -134,7 +137,7 @@ def read_inputs(
     from assistant.ingest.fetch import Fetcher
     from assistant.ingest.remote import UrlReader
 
-    fetcher = Fetcher(settings)
+    fetcher = Fetcher(settings, public_only=public_only)
     reader = UrlReader(fetcher, stored, stop)
 
     def finish(report: IngestReport) -> None:

@@ -18,6 +18,7 @@ deletes every other chunk of the article, so all of them converge on one complet
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, StoreError
-from assistant.models import ArticleState, Chunk
+from assistant.models import Article, ArticleState, Chunk
 from assistant.search.changes import ChangeFeed, now_us
 from assistant.search.chroma import RetryingCollection, chunk_metadata, make_client, where_in
 
@@ -400,6 +401,54 @@ class ChunkStore:
             stale += [c for v in mine.values() if v is not keep for c in v["ids"]]
         if stale:
             self.collection.delete(ids=stale)
+
+    def article(self, article_id: str) -> Article | None:
+        """The stored article ``article_id`` (None when there is none), rebuilt from its chunks:
+        title, outlet, date, url and the text that citation offsets index. While a writer
+        replaces it, the complete version written last is the one read (the rule of
+        :meth:`_settle`). Whitespace between
+        two chunks is not stored; it comes back as spaces (one character) or line breaks
+        (more), so every offset still points at the same characters."""
+        rows: list[Any] = [
+            (int(meta.get("start", 0)), int(meta.get("end", 0)), doc, meta)
+            for _ids, docs, metas in self.chunks_of_articles([article_id])
+            for doc, meta in zip(docs, metas, strict=True)
+            if meta.get("article_id") == article_id
+        ]
+        if not rows:
+            return None
+        versions: dict[str, list[Any]] = {}
+        for row in rows:
+            versions.setdefault(str(row[3].get("content_hash", "")), []).append(row)
+        rows = max(
+            versions.values(),
+            key=lambda v: (
+                len(v) == int(v[0][3].get("chunk_count") or 0),
+                max(int(r[3].get(WRITTEN_KEY) or 0) for r in v),
+            ),
+        )
+        rows.sort(key=lambda row: row[0])
+        parts: list[str] = []
+        length = 0
+        for start, _end, doc, _meta in rows:
+            if start > length:
+                gap = start - length
+                parts.append(" " if gap == 1 else "\n" * gap)
+                length = start
+            if start + len(doc) > length:
+                parts.append(doc[length - start :])
+                length = start + len(doc)
+        meta = rows[0][3]
+        published = meta.get("published")
+        return Article(
+            id=article_id,
+            title=str(meta.get("title") or ""),
+            text="".join(parts),
+            url=meta.get("url") or None,
+            published=datetime.date.fromisoformat(str(published)) if published else None,
+            source=meta.get("source") or None,
+            origin=meta.get("origin") or None,
+        )
 
     def _stored_metadata(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
