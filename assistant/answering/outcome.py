@@ -17,11 +17,11 @@ The cuts are fitted by ``benchmarks/fit_news.py`` (``calibration.json``, per emb
 RealTimeQA's public quizzes of the fit years, each question asked as is, with its evidence removed
 and among another week's articles: ``hedge_at`` is the highest cut at which at most 5% of the
 answerable fit questions are refused; ``answer_at`` the lowest cut at which at least 60% of the
-answers to answerable fit questions hold the answer. Set by hand (``Settings.answer_at``) without
-a ``hedge_at``, the hedge cut is *one piece of evidence short* of it: the probability whose logit
-is ``logit(answer_at)`` minus the weight of ``rare`` (the signal that the question's rarest words
-— the words naming its story — stand together in one passage); a calibration without a fitted
-``hedge_at`` uses the same rule.
+answers to answerable fit questions hold the answer. With ``answer_at`` set by hand
+(``Settings.answer_at``) and no ``hedge_at``, the hedge cut keeps the fitted band's width in
+logits below it; a calibration without a fitted ``hedge_at`` puts it *one piece of evidence
+short*: ``logit(answer_at)`` minus the weight of ``rare`` (the signal that the question's rarest
+words — the words naming its story — stand together in one passage).
 
 **LLM mode**: below the calibrated ``floor`` the model is not asked (refused). The model's own
 refusal is kept (refused); its answer is verified (:func:`assistant.answering.citations.verify`)
@@ -68,12 +68,22 @@ class Cuts:
     confidence: Confidence | None = None
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
 def hedge_cut(answer_at: float, calibration: Calibration) -> float:
-    """``hedge_at`` one piece of evidence short of ``answer_at`` (see the module docstring)."""
+    """``hedge_at`` for a hand-set ``answer_at`` (see the module docstring): as far below it, in
+    logits, as the fitted hedge cut lies below the fitted answer cut; without a fitted hedge cut,
+    one piece of evidence short (the weight of ``rare``, when positive)."""
     if answer_at <= 0.0 or answer_at >= 1.0:
         return answer_at
-    logit = math.log(answer_at / (1.0 - answer_at)) - calibration.weights.get("rare", 0.0)
-    return round(1.0 / (1.0 + math.exp(-logit)), 4)
+    fitted_hedge, fitted_answer = calibration.hedge_at, calibration.answer_at
+    if fitted_hedge is not None and 0.0 < fitted_hedge < fitted_answer < 1.0:
+        gap = _logit(fitted_answer) - _logit(fitted_hedge)
+    else:
+        gap = max(calibration.weights.get("rare", 0.0), 0.0)
+    return round(1.0 / (1.0 + math.exp(-(_logit(answer_at) - gap))), 4)
 
 
 def cuts(settings: Settings, embedding_model: str) -> Cuts:

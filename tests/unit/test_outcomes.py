@@ -41,7 +41,8 @@ def test_hedge_cut_is_one_piece_of_evidence_short_of_the_answer_cut(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, shipped = calibration_for("all-MiniLM-L6-v2-int8")
-    calibration = shipped.model_copy(update={"hedge_at": None})  # no fitted hedge cut
+    weights = {**shipped.weights, "rare": 1.2}
+    calibration = shipped.model_copy(update={"hedge_at": None, "weights": weights})  # unfitted
     monkeypatch.setattr(outcome, "calibration_for", lambda _m: ("all-MiniLM-L6-v2", calibration))
     cut = cuts(Settings(_env_file=None), "all-MiniLM-L6-v2-int8")
     assert cut.answer_at == calibration.answer_at and cut.floor == calibration.floor
@@ -64,9 +65,18 @@ def test_the_fitted_hedge_cut_and_confidence_model_are_used(
     monkeypatch.setattr(outcome, "calibration_for", lambda _m: ("all-MiniLM-L6-v2", fitted))
     cut = cuts(Settings(_env_file=None), "all-MiniLM-L6-v2-int8")
     assert (cut.hedge_at, cut.answer_at, cut.confidence) == (0.11, 0.5, model)
-    # a hand-set answer cut: the fitted hedge cut belonged to the fitted answer cut
+    # a hand-set answer cut: the band keeps its fitted width in logits below it
     moved = cuts(Settings(_env_file=None, answer_at=0.8), "all-MiniLM-L6-v2-int8")
-    assert moved.hedge_at == hedge_cut(0.8, fitted) != 0.11
+    width = math.log(0.5 / 0.5) - math.log(0.11 / 0.89)
+    assert moved.hedge_at == hedge_cut(0.8, fitted)
+    assert moved.hedge_at == pytest.approx(
+        1 / (1 + math.exp(-(math.log(0.8 / 0.2) - width))), abs=1e-4
+    )
+    # a negative rare weight never puts the hedge cut above the answer cut
+    odd = shipped.model_copy(
+        update={"hedge_at": None, "weights": {**shipped.weights, "rare": -1.0}}
+    )
+    assert hedge_cut(0.6, odd) == 0.6
     # the confidence is the fitted logistic model: sigmoid(-1.5 + logit(0.5) + 2 * 1.0)
     assert extractive_confidence(0.5, 1.0, model) == round(1 / (1 + math.exp(-0.5)), 4)
     assert extractive_confidence(0.9, 1.0, model) > extractive_confidence(0.5, 1.0, model)
