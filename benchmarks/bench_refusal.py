@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_refusal \\
         --realtimeqa ../shared/data/realtimeqa-dev --rt-store /tmp/rt-store \\
-        --squad ../shared/data/squad2-dev --sq-store /tmp/sq-store [--fit]
+        --squad ../shared/data/squad2-dev --sq-store /tmp/sq-store
 
 Question sets (each split into a fit half and a report half):
 
@@ -16,11 +16,8 @@ Question sets (each split into a fit half and a report half):
   some are truly not covered): the share refused.
 
 For every question the signals of :mod:`assistant.answering.answerability` are computed on exactly the
-passages ``ask`` would read (``Assistant.retrieve``). ``--fit`` fits a logistic model on the fit
-halves (off-corpus + near-miss), per embedding family (with and without the cosine feature),
-chooses ``answer_at`` (extractive: the highest cut that still answers 90% of the answerable fit
-questions) and ``floor`` (LLM mode: 99%) on the fit halves only, and writes
-assistant/answering/calibration.json. Without ``--fit`` the stored calibration is measured. Writes
+passages ``ask`` would read (``Assistant.retrieve``) and the stored calibration is measured
+(``benchmarks/fit_news.py`` fits it; its dev rows are these). Writes
 benchmarks/results/refusal.json.
 """
 
@@ -40,9 +37,6 @@ import numpy as np
 from benchmarks.common import table, write_result
 
 SPLIT = "2022-07-15"
-CALIBRATION = (
-    Path(__file__).resolve().parent.parent / "assistant" / "answering" / "calibration.json"
-)
 
 
 def _norm(text: str) -> str:
@@ -117,25 +111,6 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
-def fit(rows: list[dict[str, Any]], features: tuple[str, ...]) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression
-
-    train = [r for r in rows if r["half"] == "fit" and r["set"] in ("off-corpus", "near-miss")]
-    x = np.array([[r["features"][f] for f in features] for r in train])
-    y = np.array([r["answerable"] for r in train])
-    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(x, y)
-    weights = {f: round(float(w), 4) for f, w in zip(features, model.coef_[0], strict=True)}
-    bias = round(float(model.intercept_[0]), 4)
-    probs = model.predict_proba(x)[:, 1]
-    grid = np.round(np.arange(0.05, 0.95, 0.01), 2)
-
-    # extractive: refuse as much as possible while answering 90% of the answerable fit questions
-    # ("an answer whenever the articles say it" first); LLM mode: answer 99% of them
-    answer_at = max((t for t in grid if (probs[y] >= t).mean() >= 0.90), default=0.05)
-    floor = max((t for t in grid if (probs[y] >= t).mean() >= 0.99), default=0.05)
-    return {"weights": weights, "bias": bias, "answer_at": float(answer_at), "floor": float(floor)}
-
-
 def measure(rows: list[dict[str, Any]], calibration: Any) -> list[dict[str, Any]]:
     from assistant.answering.answerability import probability
 
@@ -175,33 +150,12 @@ def main() -> None:
     ap.add_argument("--rt-store", type=Path, required=True, help="Store with the RealTimeQA corpus")
     ap.add_argument("--squad", type=Path, required=True, help="Folder with squad2-dev")
     ap.add_argument("--sq-store", type=Path, required=True, help="Store with the squad2 corpus")
-    ap.add_argument(
-        "--fit", action="store_true", help="Fit and write assistant/answering/calibration.json"
-    )
-    ap.add_argument("--family", default="all-MiniLM-L6-v2", help="Embedding family being fitted")
+    ap.add_argument("--family", default="all-MiniLM-L6-v2", help="Embedding family measured")
     args = ap.parse_args()
 
-    from assistant.answering.answerability import (
-        FEATURES,
-        LEXICAL_MODEL,
-        Calibration,
-        calibration_for,
-    )
+    from assistant.answering.answerability import LEXICAL_MODEL, Calibration, calibration_for
 
     rows = collect(args)
-    if args.fit:
-        table_ = json.loads(CALIBRATION.read_text(encoding="utf-8")) if CALIBRATION.exists() else {}
-        note = (
-            f"fit halves of RealTimeQA dev (<= {SPLIT}) off-corpus and SQuAD 2.0 dev (crc32 even)"
-        )
-        table_[args.family] = {**fit(rows, FEATURES), "fitted_on": note}
-        lexical = tuple(f for f in FEATURES if f != "cosine")
-        table_[LEXICAL_MODEL] = {**fit(rows, lexical), "fitted_on": note + ", without cosine"}
-        CALIBRATION.write_text(json.dumps(table_, indent=2) + "\n", encoding="utf-8")
-        from assistant.answering import answerability
-
-        answerability._calibrations.cache_clear()
-        print(f"written {CALIBRATION}")
     results = {}
     for family in (args.family, LEXICAL_MODEL):
         name, calibration = calibration_for(family)

@@ -18,12 +18,14 @@ would read:
 - ``typed``: whether the best window holds a phrase of the asked-for type (a date for "when", a
   number for "how many", a name for "who", ...) that the question does not already contain.
 
-A logistic model over these gives ``probability``; its weights and the two cut points are fitted
-by ``benchmarks/bench_refusal.py --fit`` on the fit halves of the dev sets, per embedding model
-family (``cosine`` has another scale with OpenAI embeddings; an unknown model uses the weights
-fitted without it), and stored in ``assistant/answering/calibration.json``. Extractive answers
-refuse below ``answer_at``; with an LLM only ``floor`` refuses before the model is asked (nothing remotely
-related was found), otherwise the model decides under the prompt's rule.
+A logistic model over these gives ``probability``; its weights, the two cut points and the
+confidence model are fitted by ``benchmarks/fit_news.py`` on RealTimeQA's public quizzes and the fit
+halves of the dev sets, per embedding model family (``cosine`` has another scale with OpenAI
+embeddings; an unknown model uses the weights fitted without it), and stored in
+``assistant/answering/calibration.json``. Extractive answers are refused below ``hedge_at`` and
+hedged below ``answer_at`` (:mod:`assistant.answering.outcome`); with an LLM only ``floor``
+refuses before the model is asked (nothing remotely related was found), otherwise the model
+decides under the prompt's rule.
 """
 
 from __future__ import annotations
