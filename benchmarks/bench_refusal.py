@@ -29,6 +29,7 @@ import json
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,32 +112,39 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def by_half_and_set(
+    rows: list[dict[str, Any]],
+) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
+    """(half, set, rows) of each half and question set that has rows."""
+    for half in ("fit", "report"):
+        for name in ("off-corpus", "near-miss", "realtimeqa-all"):
+            sel = [r for r in rows if r["set"] == name and r["half"] == half]
+            if sel:
+                yield half, name, sel
+
+
 def measure(rows: list[dict[str, Any]], calibration: Any) -> list[dict[str, Any]]:
     from assistant.answering.answerability import probability
 
     out = []
-    for half in ("fit", "report"):
-        for name in ("off-corpus", "near-miss", "realtimeqa-all"):
-            sel = [r for r in rows if r["set"] == name and r["half"] == half]
-            if not sel:
-                continue
-            p = np.array([probability(r["features"], calibration) for r in sel])
-            y = np.array([r["answerable"] for r in sel])
-            for mode, cut in (
-                ("extractive", calibration.answer_at),
-                ("llm floor", calibration.floor),
-            ):
-                refused = p < cut
-                row = {"half": half, "set": name, "mode": mode, "n": len(sel)}
-                row["answerable refused"] = round(float(refused[y].mean()), 3) if y.any() else None
-                row["unanswerable refused"] = (
-                    round(float(refused[~y].mean()), 3) if (~y).any() else None
+    for half, name, sel in by_half_and_set(rows):
+        p = np.array([probability(r["features"], calibration) for r in sel])
+        y = np.array([r["answerable"] for r in sel])
+        for mode, cut in (
+            ("extractive", calibration.answer_at),
+            ("llm floor", calibration.floor),
+        ):
+            refused = p < cut
+            row = {"half": half, "set": name, "mode": mode, "n": len(sel)}
+            row["answerable refused"] = round(float(refused[y].mean()), 3) if y.any() else None
+            row["unanswerable refused"] = (
+                round(float(refused[~y].mean()), 3) if (~y).any() else None
+            )
+            if y.any() and (~y).any():
+                row["balanced accuracy"] = round(
+                    (1 - row["answerable refused"] + row["unanswerable refused"]) / 2, 3
                 )
-                if y.any() and (~y).any():
-                    row["balanced accuracy"] = round(
-                        (1 - row["answerable refused"] + row["unanswerable refused"]) / 2, 3
-                    )
-                out.append(row)
+            out.append(row)
     return out
 
 

@@ -565,24 +565,22 @@ def report(
 
 def dev_report(rows: Sequence[dict[str, Any]], calibration: dict[str, Any]) -> list[dict[str, Any]]:
     """Dev sets by the answerability cut alone (features only: no reader on these rows)."""
+    from benchmarks.bench_refusal import by_half_and_set
+
     out = []
-    for half in ("fit", "report"):
-        for name in ("off-corpus", "near-miss", "realtimeqa-all"):
-            sel = [r for r in rows if r["set"] == name and r["half"] == half]
-            if not sel:
-                continue
-            p = probabilities(sel, calibration)
-            y = np.array([r["answerable"] for r in sel])
-            row: dict[str, Any] = {"set": f"dev {name} {half}", "n": len(sel)}
-            for cut_name in ("hedge_at", "answer_at"):
-                refused = p < (calibration.get(cut_name) or 0.0)
-                a = float(refused[y].mean()) if y.any() else None
-                u = float(refused[~y].mean()) if (~y).any() else None
-                row[f"answerable < {cut_name}"] = None if a is None else round(a, 3)
-                row[f"unanswerable < {cut_name}"] = None if u is None else round(u, 3)
-                if a is not None and u is not None:
-                    row[f"BA {cut_name}"] = round((1 - a + u) / 2, 3)
-            out.append(row)
+    for half, name, sel in by_half_and_set(list(rows)):
+        p = probabilities(sel, calibration)
+        y = np.array([r["answerable"] for r in sel])
+        row: dict[str, Any] = {"set": f"dev {name} {half}", "n": len(sel)}
+        for cut_name in ("hedge_at", "answer_at"):
+            refused = p < (calibration.get(cut_name) or 0.0)
+            a = float(refused[y].mean()) if y.any() else None
+            u = float(refused[~y].mean()) if (~y).any() else None
+            row[f"answerable < {cut_name}"] = None if a is None else round(a, 3)
+            row[f"unanswerable < {cut_name}"] = None if u is None else round(u, 3)
+            if a is not None and u is not None:
+                row[f"BA {cut_name}"] = round((1 - a + u) / 2, 3)
+        out.append(row)
     return out
 
 
