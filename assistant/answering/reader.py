@@ -130,6 +130,7 @@ class ShortAnswer:
     sentence_start: int  # offsets into the sentence's text
     sentence_end: int
     score: float = 0.0
+    via: int | None = None  # the ranked sentence that names the person by role, when not this one
 
     @property
     def article_start(self) -> int:
@@ -209,6 +210,32 @@ def _full_names(ranked: Sequence[ScoredSentence]) -> dict[str, tuple[int, int, i
             if person_like(phrase):
                 out.setdefault(phrase.split()[-1].lower(), (index, s, e))
     return out
+
+
+_ROLE = re.compile(r"\bthe((?:\s+[a-z][a-z-]*){1,3})\b")
+
+
+def _role_holder(sentence: str, ranked: Sequence[ScoredSentence]) -> tuple[int, int, int] | None:
+    """(sentence index, start, end) of the person-like name the passages title with a role that
+    ``sentence`` names by that role alone: "the defense minister invited ..." -> "Amir Hatami" of
+    "Defense Minister of Iran Brigadier General Amir Hatami" (the best-ranked such name)."""
+    roles = []
+    for m in _ROLE.finditer(sentence):
+        words = m.group(1).split()
+        for n in (2, 3):  # "the defense minister (invited)": the role is a prefix
+            role = set(content_tokens(" ".join(words[:n])))
+            if len(words) >= n and len(role) >= 2:  # "the minister" alone names no one
+                roles.append(role)
+    if not roles:
+        return None
+    for index, sent in enumerate(ranked):
+        for s, e in typed_phrases(AnswerType.PERSON, sent.text):
+            if not person_like(sent.text[s:e]):
+                continue
+            title = set(content_tokens(title_before(sent.text, (s, e))))
+            if title and any(role <= title for role in roles):
+                return index, s, e
+    return None
 
 
 def _conflicting_names(question: str, ranked: Sequence[ScoredSentence]) -> set[str]:
@@ -315,6 +342,14 @@ def short_answer(
         return None
     score, index, (s, e) = best
     sent = ranked[index]
+    via = None
+    if individual and not person_like(sent.text[s:e]) and sent.text[s:e].lower() not in surnames:
+        # "Who invited ...?" asked of "the defense minister invited ...": the person the
+        # passages title so, with this sentence quoted beside the name's
+        holder = _role_holder(sent.text, ranked[: 4 * top])
+        if holder is not None and holder[0] != index:
+            via, (index, s, e) = index, holder
+            sent = ranked[index]
     if kind is AnswerType.PERSON and sent.text[s:e].lower() in full:
         # name the person in full where the passages do ("Al-Shammari" -> "Najah ... Al-Shammari")
         index, s, e = full[sent.text[s:e].lower()]
@@ -329,6 +364,7 @@ def short_answer(
         sentence_start=s,
         sentence_end=e,
         score=round(score, 4),
+        via=via,
     )
 
 
@@ -341,6 +377,8 @@ def compose(
     if not ranked:
         return []
     first = short.sentence if short is not None else 0
+    if short is not None and short.via is not None and short.via != first:
+        return [first, short.via]  # the name, then the sentence that names it by role
     kind = answer_type(question)
     asked = _question_terms(question)
     conflicted = _conflicting_names(question, ranked) if kind is AnswerType.PERSON else set()

@@ -224,3 +224,16 @@ def test_seed_questions_lead_with_the_right_phrase(
     assert quoted[0] == short.sentence
     assert in_sentence in ranked[quoted[0]].text
     assert len(quoted) == 1
+
+
+def test_a_role_names_the_titled_person_only_when_the_title_holds_the_whole_role() -> None:
+    from assistant.answering.reader import ScoredSentence, _role_holder
+    from assistant.models import Passage
+
+    lead = "Defense Minister of Iran Brigadier General Amir Hatami called for closer ties."
+    p = Passage(n=1, chunk_id="c", article_id="a", text=lead, start=0, end=len(lead), score=1.0)
+    ranked = [ScoredSentence(p, 0, len(lead))]
+    span = _role_holder("Later the defense minister invited his counterpart.", ranked)
+    assert span is not None and lead[span[1] : span[2]] == "Amir Hatami"
+    assert _role_holder("Later the minister invited his counterpart.", ranked) is None
+    assert _role_holder("Later the finance minister invited his counterpart.", ranked) is None
