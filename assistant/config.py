@@ -124,7 +124,7 @@ class Settings(BaseSettings):
         description="Extractive answers are answers when the calibrated answerability "
         "(assistant/answering/answerability.py) is at least this, hedged or refused below it; "
         "unset = the calibrated cut of the embedding model (assistant/answering/calibration.json, "
-        "fitted by benchmarks/bench_refusal.py).",
+        "fitted by benchmarks/fit_news.py).",
     )
     hedge_at: float | None = Field(
         default=None,

@@ -159,6 +159,13 @@ class Passage(BaseModel):
     )
 
 
+class SearchResult(BaseModel):
+    """What a search returns (``assistant search --json``, ``GET /v1/search``, ``search_news``)."""
+
+    query: str
+    passages: list[Passage]
+
+
 class Citation(BaseModel):
     """One cited claim: the sentence, where its support lies in the article, and how strong it is."""
 

@@ -20,9 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.api.keys import Keys, is_loopback, presented_key
 from assistant.api.problems import error_json
-from assistant.api.schemas import SearchResult
 from assistant.config import __version__
-from assistant.models import Answer, Request, Timeline, Turn
+from assistant.models import Answer, Request, SearchResult, Timeline, Turn
 from assistant.service import Assistant
 
 INSTRUCTIONS = (

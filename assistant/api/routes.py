@@ -29,7 +29,6 @@ from assistant.api.schemas import (
     Deleted,
     Health,
     IngestBody,
-    SearchResult,
     answer_json,
     article_json,
     passage_json,
@@ -37,7 +36,15 @@ from assistant.api.schemas import (
 from assistant.api.urls import check_public_url, public_only
 from assistant.config import __version__
 from assistant.errors import AssistantError
-from assistant.models import Answer, Article, Failure, IngestReport, Stats, Timeline
+from assistant.models import (
+    Answer,
+    Article,
+    Failure,
+    IngestReport,
+    SearchResult,
+    Stats,
+    Timeline,
+)
 from assistant.models import Request as AskRequest
 from assistant.service import SEARCH_MODES
 

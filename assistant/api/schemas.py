@@ -10,13 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.models import Answer, Article, Passage
 
 
-class SearchResult(BaseModel):
-    """``GET /v1/search`` and ``assistant search --json``."""
-
-    query: str
-    passages: list[Passage]
-
-
 class IngestBody(BaseModel):
     """``POST /v1/articles`` as JSON: article records and/or URLs to fetch."""
 

@@ -165,7 +165,12 @@ def search(
         as_of=parse_date(as_of, "--as-of"),
     )
     if json_out:
-        dump_json({"query": question, "passages": [passage_json(p) for p in passages]})
+        from assistant.models import SearchResult
+
+        result = SearchResult(query=question, passages=passages)
+        dump_json(
+            result.model_dump(mode="json", exclude={"passages": {"__all__": {"dense_score"}}})
+        )
         return
     if not passages:
         out.print("no passages match")
